@@ -1,0 +1,198 @@
+// The Store on LMDB: objects under `kind/namespace/name`, a retained event log
+// keyed by resourceVersion (so watches resume across restarts), and the
+// global resourceVersion counter, all written in one transaction.
+//
+// Writes go through lmdb-js's batched transactions: every write queued in the
+// same event turn commits together and is synced once, so concurrent clients
+// share an fsync instead of dropping it. A write resolves, and its event
+// reaches watchers, only after the commit is flushed to disk.
+
+import { open, type Database, type RootDatabase } from "lmdb";
+import { rfc3339, systemClock, type Clock } from "../../core/clock.ts";
+import { TugError } from "../../core/errors.ts";
+import { displayName } from "../../core/resources/kinds.ts";
+import { keyOf, type KubeObject, type ObjectKey } from "../../core/resources/object.ts";
+import { decodeContinue, encodeContinue, listPrefix, storageKey } from "../../core/store/keys.ts";
+import { expired, notFound } from "../../core/store/memory-store.ts";
+import { planCreate, planDelete, planUpdate, randomNameSuffix, type WriteEnv } from "../../core/store/object-meta.ts";
+import type {
+  DeleteOptions,
+  DeleteResult,
+  ListOptions,
+  ListResult,
+  Mutation,
+  Store,
+  StoreEvent,
+  Watch,
+  WatchOptions,
+} from "../../core/store/store.ts";
+import { WatchHub } from "../../core/store/watch-hub.ts";
+
+export interface LmdbStoreOptions {
+  /** Directory of the database (created when missing). */
+  path: string;
+  clock?: Clock;
+  /** How many events are kept for resuming watches. */
+  historyWindow?: number;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+const META_RV = "rv";
+const META_COMPACTED = "compacted";
+
+export class LmdbStore implements Store {
+  private readonly root: RootDatabase;
+  private readonly objects: Database<KubeObject, string>;
+  private readonly events: Database<StoreEvent, number>;
+  private readonly meta: Database<number, string>;
+  private readonly hub: WatchHub;
+  private readonly clock: Clock;
+  private readonly window: number;
+  /** Events committed by the write transaction but not yet durable, in rv order. */
+  private pending: StoreEvent[] = [];
+  private closed = false;
+
+  constructor(opts: LmdbStoreOptions) {
+    this.root = open({ path: opts.path, compression: false });
+    this.objects = this.root.openDB<KubeObject, string>({ name: "objects" });
+    this.events = this.root.openDB<StoreEvent, number>({ name: "events" });
+    this.meta = this.root.openDB<number, string>({ name: "meta" });
+    this.clock = opts.clock ?? systemClock;
+    this.window = opts.historyWindow ?? 10_000;
+    this.hub = new WatchHub(this.meta.get(META_RV) ?? 0);
+  }
+
+  private env(): WriteEnv {
+    return { now: rfc3339(this.clock.now()), uid: () => crypto.randomUUID(), nameSuffix: () => randomNameSuffix() };
+  }
+
+  /**
+   * Runs `op` inside the batched write transaction. `op` must do every check
+   * before its first put, so a refused write leaves nothing behind.
+   */
+  private async write<T>(op: (rv: number) => { value: T; event?: StoreEvent }): Promise<T> {
+    if (this.closed) throw new TugError("ServiceUnavailable", "the store is closed");
+    let outcome: Outcome<T> | undefined;
+    let eventRV = 0;
+    await this.root.transaction(() => {
+      try {
+        const rv = (this.meta.get(META_RV) ?? 0) + 1;
+        const { value, event } = op(rv);
+        if (event) {
+          this.apply(event);
+          eventRV = event.rv;
+        }
+        outcome = { ok: true, value };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+    });
+    if (eventRV) {
+      await this.root.flushed;
+      this.publishUpTo(eventRV);
+    }
+    if (!outcome) throw new TugError("InternalError", "write transaction did not run");
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Puts one event's effects; runs inside the write transaction. */
+  private apply(ev: StoreEvent): void {
+    const key = storageKey(keyOf(ev.object));
+    if (ev.type === "DELETED") this.objects.remove(key);
+    else this.objects.put(key, ev.object);
+    this.events.put(ev.rv, ev);
+    this.meta.put(META_RV, ev.rv);
+    this.pending.push(ev);
+    // Trim the event log in steps of a tenth of the window to keep writes small.
+    const compacted = this.meta.get(META_COMPACTED) ?? 0;
+    if (ev.rv - compacted > this.window + Math.ceil(this.window / 10)) {
+      const upTo = ev.rv - this.window;
+      for (const k of this.events.getKeys({ start: compacted + 1, end: upTo + 1 })) this.events.remove(k);
+      this.meta.put(META_COMPACTED, upTo);
+    }
+  }
+
+  private publishUpTo(rv: number): void {
+    let n = 0;
+    while (n < this.pending.length && this.pending[n]!.rv <= rv) n++;
+    if (n === 0) return;
+    const ready = this.pending.slice(0, n);
+    this.pending = this.pending.slice(n);
+    this.hub.publish(ready);
+  }
+
+  async get(key: ObjectKey): Promise<KubeObject | undefined> {
+    return this.objects.get(storageKey(key));
+  }
+
+  async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = listPrefix(kind, opts.namespace);
+    const after = opts.continue ? decodeContinue(opts.continue) : undefined;
+    const resourceVersion = this.meta.get(META_RV) ?? 0;
+    const items: KubeObject[] = [];
+    let last: string | undefined;
+    for (const { key, value } of this.objects.getRange({ start: after ? after + "\0" : prefix, end: prefix + "\uffff" })) {
+      if (opts.filter && !opts.filter(value)) continue;
+      if (opts.limit && items.length === opts.limit) return { items, resourceVersion, continue: encodeContinue(last!) };
+      items.push(value);
+      last = key;
+    }
+    return { items, resourceVersion };
+  }
+
+  create(obj: KubeObject): Promise<KubeObject> {
+    return this.write((rv) => {
+      const created = planCreate(obj, rv, this.env());
+      if (this.objects.get(storageKey(keyOf(created))) !== undefined) {
+        throw new TugError("AlreadyExists", `${displayName(created.kind, created.metadata.name!)} already exists`, {
+          name: created.metadata.name,
+          kind: obj.kind,
+        });
+      }
+      return { value: created, event: { type: "ADDED", object: created, rv } };
+    });
+  }
+
+  update(key: ObjectKey, mutate: Mutation): Promise<KubeObject> {
+    return this.write((rv) => {
+      const current = this.objects.get(storageKey(key));
+      if (!current) throw notFound(key);
+      const plan = planUpdate(current, mutate(structuredClone(current)), rv, displayName(key.kind, key.name));
+      if (plan.action === "unchanged") return { value: current };
+      const type = plan.action === "remove" ? "DELETED" : "MODIFIED";
+      return { value: plan.object, event: { type, object: plan.object, prev: current, rv } };
+    });
+  }
+
+  delete(key: ObjectKey, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    return this.write((rv) => {
+      const current = this.objects.get(storageKey(key));
+      if (!current) throw notFound(key);
+      const plan = planDelete(current, opts, rv, this.env(), displayName(key.kind, key.name));
+      if (plan.action === "unchanged") return { value: { object: current, removed: false } };
+      const removed = plan.action === "remove";
+      const type = removed ? "DELETED" : "MODIFIED";
+      return { value: { object: plan.object, removed }, event: { type, object: plan.object, prev: current, rv } };
+    });
+  }
+
+  watch(opts: WatchOptions, onEvent: (ev: StoreEvent) => void): Watch {
+    const compacted = this.meta.get(META_COMPACTED) ?? 0;
+    if (opts.fromRV !== undefined && opts.fromRV < compacted) throw expired(opts.fromRV, compacted);
+    return this.hub.subscribe(opts, onEvent, (from, to) => [...this.events.getRange({ start: from + 1, end: to + 1 }).map((e) => e.value)]);
+  }
+
+  currentRV(): number {
+    return this.hub.currentRV;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.stopAll();
+    await this.root.flushed;
+    await this.root.close();
+  }
+}
