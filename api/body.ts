@@ -1,0 +1,66 @@
+// Request bodies: size limit, then JSON or YAML by Content-Type. Anything
+// that is not one well-formed document is a BadRequest before any write.
+
+import { parseAllDocuments } from "yaml";
+import { TugError } from "../core/errors.ts";
+
+/** Kubernetes' limit for a request body. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+const tooLarge = () => new TugError("RequestEntityTooLarge", "the request body is too large: the limit is 3 MiB");
+
+export async function readBodyText(req: Request): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new TugError("BadRequest", "the request body is not valid UTF-8");
+  }
+}
+
+function isYaml(contentType: string): boolean {
+  return /yaml/i.test(contentType);
+}
+
+/** Parses one JSON or YAML document; an empty body is `undefined`. */
+export function parseBody(text: string, contentType: string): unknown {
+  if (text.trim() === "") return undefined;
+  if (!isYaml(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      if (/json/i.test(contentType)) throw new TugError("BadRequest", `the request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  if (!Array.isArray(docs)) throw new TugError("BadRequest", "the request body is empty");
+  const real = docs.filter((d) => d.contents !== null);
+  if (real.length !== 1) throw new TugError("BadRequest", `the request body must hold exactly one YAML document, not ${real.length}`);
+  const doc = real[0]!;
+  if (doc.errors.length) throw new TugError("BadRequest", `the request body is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Alias expansion beyond the limit (a "billion laughs" body) lands here.
+    throw new TugError("BadRequest", `the request body is not acceptable YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+export async function readBody(req: Request): Promise<unknown> {
+  return parseBody(await readBodyText(req), req.headers.get("content-type") ?? "");
+}

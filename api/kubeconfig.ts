@@ -1,0 +1,29 @@
+// <data-dir>/admin.kubeconfig: what kubectl, client libraries and the tug
+// CLI use to reach this server. Rewritten on every start (the port may move).
+
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { stringify } from "yaml";
+
+export function adminKubeconfig(serverUrl: string): string {
+  const insecure = serverUrl.startsWith("http://");
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "tug", cluster: { server: serverUrl, ...(insecure ? { "insecure-skip-tls-verify": true } : {}) } }],
+    contexts: [{ name: "tug", context: { cluster: "tug", user: "admin", namespace: "default" } }],
+    "current-context": "tug",
+    users: [{ name: "admin", user: {} }],
+    preferences: {},
+  });
+}
+
+/** Writes the file atomically with mode 0600 (it will hold credentials). */
+export function writeAdminKubeconfig(dataDir: string, serverUrl: string): string {
+  const path = join(dataDir, "admin.kubeconfig");
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, adminKubeconfig(serverUrl), { mode: 0o600 });
+  renameSync(tmp, path);
+  return path;
+}

@@ -1,0 +1,76 @@
+// Discovery as kubectl and client libraries read it: /api, /apis, the
+// per-group-version APIResourceLists (with shortNames and categories, which
+// kubectl needs for `get po` and `get all`), /version and an empty /openapi/v2.
+
+import type { Hono } from "hono";
+import { groupVersions, KIND_NAMES, KINDS, RESOURCE_VERBS } from "../../core/resources/kinds.ts";
+
+export interface VersionInfo {
+  gitVersion: string;
+  platform: string;
+}
+
+function resourceList(group: string, version: string) {
+  const resources: Record<string, unknown>[] = [];
+  for (const kind of KIND_NAMES) {
+    const k = KINDS[kind];
+    if (k.group !== group || k.version !== version) continue;
+    resources.push({
+      name: k.plural,
+      singularName: k.singular,
+      namespaced: k.namespaced,
+      kind,
+      verbs: RESOURCE_VERBS,
+      ...(k.shortNames.length ? { shortNames: k.shortNames } : {}),
+      ...(k.categories.length ? { categories: k.categories } : {}),
+    });
+    if (k.hasStatus) resources.push({ name: `${k.plural}/status`, singularName: "", namespaced: k.namespaced, kind, verbs: ["get", "patch", "update"] });
+    if (k.hasScale) {
+      resources.push({ name: `${k.plural}/scale`, singularName: "", namespaced: k.namespaced, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
+    }
+  }
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+export function mountDiscovery(app: Hono, version: VersionInfo): void {
+  const serverAddress = (host: string | undefined) => [{ clientCIDR: "0.0.0.0/0", serverAddress: host ?? "" }];
+
+  app.get("/api", (c) => c.json({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: serverAddress(c.req.header("host")) }));
+  app.get("/api/v1", (c) => c.json(resourceList("", "v1")));
+
+  const groups = groupVersions().filter((gv) => gv.group !== "");
+  app.get("/apis", (c) =>
+    c.json({
+      kind: "APIGroupList",
+      apiVersion: "v1",
+      groups: groups.map(({ group, version: v }) => ({
+        name: group,
+        versions: [{ groupVersion: `${group}/${v}`, version: v }],
+        preferredVersion: { groupVersion: `${group}/${v}`, version: v },
+      })),
+    }),
+  );
+  for (const { group, version: v } of groups) {
+    const gv = { groupVersion: `${group}/${v}`, version: v };
+    app.get(`/apis/${group}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", name: group, versions: [gv], preferredVersion: gv }));
+    app.get(`/apis/${group}/${v}`, (c) => c.json(resourceList(group, v)));
+  }
+
+  const [, major = "0", minor = "0"] = /^v?(\d+)\.(\d+)/.exec(version.gitVersion) ?? [];
+  app.get("/version", (c) =>
+    c.json({
+      major,
+      minor,
+      gitVersion: version.gitVersion,
+      gitCommit: "",
+      gitTreeState: "clean",
+      buildDate: "",
+      goVersion: `bun${Bun.version}`,
+      compiler: "bun",
+      platform: version.platform,
+    }),
+  );
+  // kubectl apply and create fetch the OpenAPI document; an empty protobuf
+  // document parses as "no schemas" and lets them proceed (K8S-API.md §3).
+  app.get("/openapi/v2", () => new Response(new Uint8Array(0), { headers: { "content-type": "application/octet-stream" } }));
+}

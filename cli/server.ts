@@ -1,0 +1,114 @@
+// `tug server`: flags, data dir, and the composition of store, registry,
+// controllers and API into one running server. Shuts down cleanly on
+// SIGINT/SIGTERM: stop accepting, stop controllers, flush and close the store.
+
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { mkdirSync } from "node:fs";
+import { TugError } from "../core/errors.ts";
+import { Registry } from "../core/registry/registry.ts";
+import { LmdbStore } from "../api/store/lmdb-store.ts";
+import { createApi } from "../api/server.ts";
+import { writeAdminKubeconfig } from "../api/kubeconfig.ts";
+import { ensureSystemNamespaces } from "../api/bootstrap.ts";
+import { startControllers } from "./controllers.ts";
+import { TUG_VERSION } from "./version.ts";
+import type { WatchTiming } from "../api/watch-stream.ts";
+
+const HELP = `usage: tug server [flags]
+
+  --data-dir DIR   where state lives (default $TUG_DATA_DIR, else /var/lib/tug as root, else ~/.local/share/tug)
+  --bind ADDR      address to listen on (default 0.0.0.0)
+  --port N         port to listen on (default 6443; 0 picks a free one)`;
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TUG_DATA_DIR) return env.TUG_DATA_DIR;
+  if (process.getuid?.() === 0) return "/var/lib/tug";
+  return join(homedir(), ".local", "share", "tug");
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  bind: string;
+  port: number;
+  watchTiming?: WatchTiming;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  registry: Registry;
+  kubeconfig: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const store = new LmdbStore({ path: join(opts.dataDir, "db") });
+  const registry = new Registry(store);
+  let ready = false;
+  const platform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+  const app = createApi({ registry, version: { gitVersion: TUG_VERSION, platform }, isReady: () => ready, watchTiming: opts.watchTiming });
+  // Bodies are limited (with a Status) by the API; this is only the socket-level backstop.
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({ hostname: opts.bind, port: opts.port, fetch: app.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024 });
+  } catch (e) {
+    await store.close();
+    const code = (e as { code?: string }).code;
+    throw new TugError("ServiceUnavailable", `cannot listen on ${opts.bind}:${opts.port}: ${code === "EADDRINUSE" ? "the address is in use" : (e as Error).message}`);
+  }
+
+  await ensureSystemNamespaces(registry);
+  const controllers = await startControllers(registry);
+  const host = opts.bind === "0.0.0.0" || opts.bind === "::" ? "127.0.0.1" : opts.bind;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
+  const kubeconfig = writeAdminKubeconfig(opts.dataDir, url);
+  ready = true;
+  let stopped = false;
+  return {
+    url,
+    port: server.port ?? opts.port,
+    registry,
+    kubeconfig,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      ready = false;
+      await server.stop(true);
+      await controllers.stop();
+      await store.close();
+    },
+  };
+}
+
+export async function runServer(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "data-dir": { type: "string" },
+      bind: { type: "string", default: "0.0.0.0" },
+      port: { type: "string", default: "6443" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65535) throw new TugError("BadRequest", `--port: not a port number: "${values.port}"`);
+  const dataDir = values["data-dir"] ?? defaultDataDir();
+  const server = await startServer({ dataDir, bind: values.bind, port });
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  console.log(`tug server ${TUG_VERSION} listening on ${values.bind}:${server.port}, data in ${dataDir}, kubeconfig ${server.kubeconfig}`);
+  await stopped;
+  await server.stop();
+  console.log("tug server stopped");
+  return 0;
+}

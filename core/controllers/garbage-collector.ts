@@ -1,0 +1,99 @@
+// The garbage collector: objects whose owners are gone are deleted
+// (Background); an owner deleted with Foreground waits, marked, until its
+// dependents are gone; an owner deleted with Orphan first releases its
+// dependents. Reconciles one object uid at a time from the informer cache.
+
+import { TugError } from "../errors.ts";
+import { isKindName } from "../resources/kinds.ts";
+import type { KubeObject } from "../resources/object.ts";
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type Registry } from "../registry/registry.ts";
+import type { Informer } from "../informer/informer.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+const BY_UID = "uid";
+const BY_OWNER = "owner";
+
+function ignoreNotFound(e: unknown): void {
+  if (!(e instanceof TugError && e.code === "NotFound")) throw e;
+}
+
+export class GarbageCollector {
+  readonly queue: WorkQueue;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly informer: Informer,
+    onError?: (key: string, err: unknown) => void,
+  ) {
+    informer.addIndex(BY_UID, (o) => (o.metadata.uid ? [o.metadata.uid] : []));
+    informer.addIndex(BY_OWNER, (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid));
+    this.queue = new WorkQueue((uid) => this.reconcile(uid), { name: "garbage-collector", onError });
+    informer.on({
+      add: (o) => this.enqueue(o),
+      update: (o) => this.enqueue(o),
+      delete: (o) => {
+        for (const d of informer.byIndex(BY_OWNER, o.metadata.uid ?? "")) this.enqueue(d);
+        for (const r of o.metadata.ownerReferences ?? []) this.queue.add(r.uid);
+      },
+    });
+  }
+
+  private enqueue(o: KubeObject): void {
+    if (o.metadata.uid && (o.metadata.ownerReferences?.length || o.metadata.deletionTimestamp)) this.queue.add(o.metadata.uid);
+  }
+
+  private byUid(uid: string): KubeObject | undefined {
+    return this.informer.byIndex(BY_UID, uid)[0];
+  }
+
+  private key(o: KubeObject) {
+    return { kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name ?? "" };
+  }
+
+  private async removeFinalizer(o: KubeObject, finalizer: string): Promise<void> {
+    await this.registry.store
+      .update(this.key(o), (cur) => ({ ...cur, metadata: { ...cur.metadata, finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== finalizer) } }))
+      .catch(ignoreNotFound);
+  }
+
+  private async reconcile(uid: string): Promise<{ requeueAfter?: number } | void> {
+    const obj = this.byUid(uid);
+    if (!obj) return;
+    const finalizers = obj.metadata.finalizers ?? [];
+    const dependents = this.informer.byIndex(BY_OWNER, uid);
+
+    if (obj.metadata.deletionTimestamp && finalizers.includes(ORPHAN_FINALIZER)) {
+      for (const d of dependents) {
+        await this.registry.store
+          .update(this.key(d), (cur) => ({ ...cur, metadata: { ...cur.metadata, ownerReferences: (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid) } }))
+          .catch(ignoreNotFound);
+      }
+      await this.removeFinalizer(obj, ORPHAN_FINALIZER);
+      return;
+    }
+    if (obj.metadata.deletionTimestamp && finalizers.includes(FOREGROUND_FINALIZER)) {
+      for (const d of dependents) {
+        if (d.metadata.deletionTimestamp || !isKindName(d.kind)) continue;
+        await this.registry.delete(d.kind, d.metadata.namespace ?? "", d.metadata.name ?? "", { propagationPolicy: "Foreground" }).catch(ignoreNotFound);
+      }
+      if (dependents.length) return;
+      await this.removeFinalizer(obj, FOREGROUND_FINALIZER);
+      return;
+    }
+
+    const refs = obj.metadata.ownerReferences ?? [];
+    if (!refs.length || !isKindName(obj.kind)) return;
+    // Only owners of kinds we serve can be judged gone; others are left alone.
+    const dangling = refs.filter((r) => isKindName(r.kind) && !this.byUid(r.uid));
+    if (!dangling.length) return;
+    if (dangling.length === refs.length) {
+      if (obj.metadata.deletionTimestamp) return;
+      await this.registry.delete(obj.kind, obj.metadata.namespace ?? "", obj.metadata.name ?? "", { preconditions: { uid } }).catch(ignoreNotFound);
+      return;
+    }
+    const gone = new Set(dangling.map((r) => r.uid));
+    await this.registry.store
+      .update(this.key(obj), (cur) => ({ ...cur, metadata: { ...cur.metadata, ownerReferences: (cur.metadata.ownerReferences ?? []).filter((r) => !gone.has(r.uid)) } }))
+      .catch(ignoreNotFound);
+  }
+}

@@ -1,0 +1,54 @@
+// The namespace controller: a namespace marked for deletion turns
+// Terminating, its content is deleted, and when nothing is left its
+// finalizer is removed so the namespace itself goes.
+
+import { TugError } from "../errors.ts";
+import { isKindName, KIND_NAMES, KINDS } from "../resources/kinds.ts";
+import { NAMESPACE_FINALIZER, type Registry } from "../registry/registry.ts";
+import type { Informer } from "../informer/informer.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+const NAMESPACED = KIND_NAMES.filter((k) => KINDS[k].namespaced);
+const RECHECK_MS = 200;
+
+export class NamespaceController {
+  readonly queue: WorkQueue;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly informer: Informer,
+    onError?: (key: string, err: unknown) => void,
+  ) {
+    this.queue = new WorkQueue((name) => this.reconcile(name), { name: "namespace", onError });
+    informer.on({
+      add: (o) => o.kind === "Namespace" && o.metadata.deletionTimestamp && this.queue.add(o.metadata.name!),
+      update: (o) => o.kind === "Namespace" && o.metadata.deletionTimestamp && this.queue.add(o.metadata.name!),
+    });
+  }
+
+  private async reconcile(name: string): Promise<{ requeueAfter?: number } | void> {
+    const ns = this.informer.get("Namespace", "", name);
+    if (!ns?.metadata.deletionTimestamp) return;
+    const key = { kind: "Namespace", namespace: "", name };
+    if ((ns.status as { phase?: string } | undefined)?.phase !== "Terminating") {
+      await this.registry.store.update(key, (cur) => ({ ...cur, status: { ...(cur.status as object), phase: "Terminating" } }));
+    }
+    let remaining = 0;
+    for (const kind of NAMESPACED) {
+      const { items } = await this.registry.store.list(kind, { namespace: name });
+      remaining += items.length;
+      for (const o of items) {
+        if (o.metadata.deletionTimestamp || !isKindName(o.kind)) continue;
+        await this.registry.delete(o.kind, name, o.metadata.name ?? "").catch((e: unknown) => {
+          if (!(e instanceof TugError && e.code === "NotFound")) throw e;
+        });
+      }
+    }
+    if (remaining > 0) return { requeueAfter: RECHECK_MS };
+    await this.registry.store.update(key, (cur) => ({
+      ...cur,
+      spec: { ...(cur.spec as object), finalizers: [] },
+      metadata: { ...cur.metadata, finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== NAMESPACE_FINALIZER) },
+    }));
+  }
+}

@@ -1,0 +1,214 @@
+// The one write path: HTTP handlers and in-process controllers both go
+// through the Registry, which does admission (shape, defaults, validation,
+// namespace checks, status/spec separation) and then calls the Store.
+
+import { TugError, type FieldCause } from "../errors.ts";
+import { applyPatch } from "../patch/index.ts";
+import { apiVersionOf, displayName, KINDS, type KindName } from "../resources/kinds.ts";
+import type { KubeObject, ObjectKey } from "../resources/object.ts";
+import { validateObject, validateUpdate } from "../resources/validate.ts";
+import { parseFieldSelector, matchesFields } from "../selectors/field-selector.ts";
+import { parseLabelSelector, matchesLabels } from "../selectors/label-selector.ts";
+import type { DeleteResult, ListResult, ObjectFilter, Store, StoreEvent, Watch } from "../store/store.ts";
+import { STATUS_ON_CREATE } from "./create-rules.ts";
+import { scaleOf, withReplicas } from "./scale.ts";
+
+export type Subresource = "status" | "scale";
+export type PropagationPolicy = "Background" | "Foreground" | "Orphan";
+
+export interface Selectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ListQuery extends Selectors {
+  namespace?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface WatchQuery extends Selectors {
+  namespace?: string;
+  fromRV?: number;
+}
+
+export interface DeleteRequest {
+  propagationPolicy?: string;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** Finalizers the garbage collector and namespace controller honour. */
+export const FOREGROUND_FINALIZER = "foregroundDeletion";
+export const ORPHAN_FINALIZER = "orphan";
+export const NAMESPACE_FINALIZER = "kubernetes";
+
+const SERVER_MANAGED = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] as const;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function invalid(kind: KindName, name: string, causes: FieldCause[]): TugError {
+  const list = causes.map((c) => `${c.field}: ${c.message}`);
+  const detail = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
+  return new TugError("Invalid", `${kind} "${name}" is invalid: ${detail}`, { name, kind, group: KINDS[kind].group, causes });
+}
+
+export class Registry {
+  constructor(readonly store: Store) {}
+
+  private key(kind: KindName, namespace: string, name: string): ObjectKey {
+    return { kind, namespace: KINDS[kind].namespaced ? namespace : "", name };
+  }
+
+  async get(kind: KindName, namespace: string, name: string): Promise<KubeObject> {
+    const obj = await this.store.get(this.key(kind, namespace, name));
+    if (!obj) throw new TugError("NotFound", `${displayName(kind, name)} not found`, { name, kind: KINDS[kind].plural, group: KINDS[kind].group });
+    return obj;
+  }
+
+  /** Builds the filter for label and field selectors; bad syntax is BadRequest. */
+  filterFor(kind: KindName, sel: Selectors): ObjectFilter | undefined {
+    const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
+    const fields = sel.fieldSelector ? parseFieldSelector(sel.fieldSelector, kind) : undefined;
+    if (!labels && !fields) return undefined;
+    return (o) => (!labels || matchesLabels(labels, o.metadata.labels)) && (!fields || matchesFields(fields, o));
+  }
+
+  list(kind: KindName, q: ListQuery = {}): Promise<ListResult> {
+    return this.store.list(kind, {
+      namespace: KINDS[kind].namespaced ? q.namespace : undefined,
+      filter: this.filterFor(kind, q),
+      limit: q.limit,
+      continue: q.continue,
+    });
+  }
+
+  watch(kind: KindName, q: WatchQuery, onEvent: (ev: StoreEvent) => void): Watch {
+    return this.store.watch(
+      { kind, namespace: KINDS[kind].namespaced ? q.namespace : undefined, fromRV: q.fromRV, filter: this.filterFor(kind, q) },
+      onEvent,
+    );
+  }
+
+  /** Checks apiVersion/kind/namespace/name of a body against the request. */
+  private shape(kind: KindName, namespace: string, body: unknown, urlName?: string): KubeObject {
+    if (!isObject(body)) throw new TugError("BadRequest", "the request body must be a JSON or YAML object");
+    const want = apiVersionOf(kind);
+    if (body.apiVersion !== undefined && body.apiVersion !== want) {
+      throw new TugError("BadRequest", `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    if (body.kind !== undefined && body.kind !== kind) {
+      throw new TugError("BadRequest", `the kind in the data (${String(body.kind)}) does not match the expected kind (${kind})`);
+    }
+    const metadata = body.metadata === undefined ? {} : body.metadata;
+    if (!isObject(metadata)) throw new TugError("BadRequest", "metadata must be an object");
+    const obj = { ...body, apiVersion: want, kind, metadata: { ...metadata } } as KubeObject;
+    if (KINDS[kind].namespaced) {
+      const ns = obj.metadata.namespace;
+      if (ns !== undefined && ns !== "" && ns !== namespace) {
+        throw new TugError("BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+      }
+      obj.metadata.namespace = namespace;
+    } else {
+      delete obj.metadata.namespace;
+    }
+    if (urlName !== undefined && obj.metadata.name !== undefined && obj.metadata.name !== urlName) {
+      throw new TugError("BadRequest", `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${urlName})`);
+    }
+    if (urlName !== undefined) obj.metadata.name = urlName;
+    return obj;
+  }
+
+  private admit(kind: KindName, obj: KubeObject): KubeObject {
+    const res = validateObject(kind, obj);
+    if (!res.ok) throw invalid(kind, obj.metadata.name ?? obj.metadata.generateName ?? "", res.causes);
+    return res.object;
+  }
+
+  private async checkNamespace(kind: KindName, namespace: string): Promise<void> {
+    if (!KINDS[kind].namespaced) return;
+    const ns = await this.store.get({ kind: "Namespace", namespace: "", name: namespace });
+    if (!ns) throw new TugError("NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
+    if (ns.metadata.deletionTimestamp) {
+      throw new TugError("Forbidden", `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  async create(kind: KindName, namespace: string, body: unknown): Promise<KubeObject> {
+    const obj = this.shape(kind, namespace, body);
+    for (const f of SERVER_MANAGED) delete obj.metadata[f];
+    const rule = STATUS_ON_CREATE[kind];
+    if ("reset" in rule) obj.status = rule.reset();
+    const admitted = this.admit(kind, obj);
+    await this.checkNamespace(kind, namespace);
+    return this.store.create(admitted);
+  }
+
+  /**
+   * The object `next` becomes, given the current one: the main resource keeps
+   * the current status, the status subresource changes only status.
+   */
+  private merge(kind: KindName, current: KubeObject, next: KubeObject, sub: Subresource | undefined): KubeObject {
+    let merged: KubeObject;
+    if (sub === "status") {
+      merged = { ...current, status: next.status, metadata: { ...current.metadata, resourceVersion: next.metadata.resourceVersion } };
+    } else if (KINDS[kind].hasStatus) {
+      merged = { ...next, status: current.status };
+      if (current.status === undefined) delete merged.status;
+    } else {
+      merged = next;
+    }
+    const admitted = this.admit(kind, merged);
+    const causes = validateUpdate(kind, current, admitted);
+    if (causes.length) throw invalid(kind, current.metadata.name ?? "", causes);
+    return admitted;
+  }
+
+  replace(kind: KindName, namespace: string, name: string, body: unknown, sub?: Subresource): Promise<KubeObject> {
+    const next = this.shape(kind, namespace, body, name);
+    return this.store.update(this.key(kind, namespace, name), (current) => this.merge(kind, current, next, sub));
+  }
+
+  /** Applies a patch atomically to the current object. Server-side apply creates a missing object. */
+  async patch(kind: KindName, namespace: string, name: string, contentType: string, body: unknown, sub?: Subresource): Promise<{ object: KubeObject; created: boolean }> {
+    try {
+      const object = await this.store.update(this.key(kind, namespace, name), (current) => {
+        const patched = applyPatch(contentType, current, body, kind);
+        return this.merge(kind, current, this.shape(kind, namespace, patched, name), sub);
+      });
+      return { object, created: false };
+    } catch (e) {
+      if (e instanceof TugError && e.code === "NotFound" && contentType.startsWith("application/apply-patch")) {
+        return { object: await this.create(kind, namespace, this.shape(kind, namespace, body, name)), created: true };
+      }
+      throw e;
+    }
+  }
+
+  async getScale(kind: KindName, namespace: string, name: string): Promise<KubeObject> {
+    return scaleOf(kind, await this.get(kind, namespace, name));
+  }
+
+  /** PUT (contentType undefined) or PATCH of the autoscaling/v1 Scale of an object. */
+  async updateScale(kind: KindName, namespace: string, name: string, body: unknown, contentType?: string): Promise<KubeObject> {
+    if (!contentType && !isObject(body)) throw new TugError("BadRequest", "the request body must be a Scale object");
+    const updated = await this.store.update(this.key(kind, namespace, name), (current) => {
+      const scale = scaleOf(kind, current);
+      const next = contentType ? applyPatch(contentType, scale, body, kind) : body;
+      return this.merge(kind, current, withReplicas(current, next), undefined);
+    });
+    return scaleOf(kind, updated);
+  }
+
+  async delete(kind: KindName, namespace: string, name: string, req: DeleteRequest = {}): Promise<DeleteResult> {
+    const policy = req.propagationPolicy ?? "Background";
+    if (policy !== "Background" && policy !== "Foreground" && policy !== "Orphan") {
+      throw new TugError("BadRequest", `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    }
+    const addFinalizers = policy === "Foreground" ? [FOREGROUND_FINALIZER] : policy === "Orphan" ? [ORPHAN_FINALIZER] : [];
+    // A namespace empties asynchronously: it stays Terminating until the namespace controller has removed its content.
+    if (kind === "Namespace") addFinalizers.push(NAMESPACE_FINALIZER);
+    return this.store.delete(this.key(kind, namespace, name), { preconditions: req.preconditions, addFinalizers });
+  }
+}

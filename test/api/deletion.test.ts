@@ -1,0 +1,123 @@
+// Deletion over HTTP: propagation policies through the garbage collector,
+// finalizers, and namespaces that empty themselves asynchronously.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestServer, type TestServer } from "./harness.ts";
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s.cleanup();
+});
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < end) {
+    await Bun.sleep(20);
+    v = await fn();
+  }
+  return v;
+}
+
+const rsPath = "/apis/apps/v1/namespaces/default/replicasets";
+const podsPath = "/api/v1/namespaces/default/pods";
+
+/** A ReplicaSet that owns two pods, made by hand (the controllers come later). */
+async function ownerWithPods(name: string) {
+  const rs = (
+    await s.call("POST", rsPath, {
+      metadata: { name },
+      spec: { selector: { matchLabels: { rs: name } }, template: { metadata: { labels: { rs: name } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+    })
+  ).body;
+  const ref = { apiVersion: "apps/v1", kind: "ReplicaSet", name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true };
+  for (const i of [1, 2]) {
+    const r = await s.call("POST", podsPath, { metadata: { name: `${name}-${i}`, labels: { rs: name }, ownerReferences: [ref] }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    expect(r.status).toBe(201);
+  }
+  return rs;
+}
+
+const podNames = async (prefix: string) => ((await s.call("GET", podsPath)).body.items as any[]).map((p) => p.metadata.name).filter((n: string) => n.startsWith(prefix));
+
+describe("propagation policies", () => {
+  test("Background (the default) deletes the owner at once and its dependents after", async () => {
+    await ownerWithPods("bg");
+    const del = await s.call("DELETE", `${rsPath}/bg`, { propagationPolicy: "Background" });
+    expect(del.status).toBe(200);
+    expect(del.body).toMatchObject({ kind: "Status", status: "Success" });
+    expect((await s.call("GET", `${rsPath}/bg`)).status).toBe(404);
+    expect(await eventually(() => podNames("bg-"), (n) => n.length === 0)).toEqual([]);
+  });
+
+  test("Foreground keeps the owner, marked, until its dependents are gone", async () => {
+    await ownerWithPods("fg");
+    const del = await s.call("DELETE", `${rsPath}/fg`, { propagationPolicy: "Foreground" });
+    expect(del.status).toBe(200);
+    expect(del.body.metadata.deletionTimestamp).toBeString();
+    expect(del.body.metadata.finalizers).toContain("foregroundDeletion");
+    const gone = await eventually(() => s.call("GET", `${rsPath}/fg`), (r) => r.status === 404);
+    expect(gone.status).toBe(404);
+    expect(await podNames("fg-")).toEqual([]);
+  });
+
+  test("Orphan deletes the owner and leaves its dependents without the reference", async () => {
+    await ownerWithPods("or");
+    await s.call("DELETE", `${rsPath}/or`, { propagationPolicy: "Orphan" });
+    const gone = await eventually(() => s.call("GET", `${rsPath}/or`), (r) => r.status === 404);
+    expect(gone.status).toBe(404);
+    const pods = (await s.call("GET", `${podsPath}?labelSelector=rs%3Dor`)).body.items;
+    expect(pods).toHaveLength(2);
+    for (const p of pods) expect(p.metadata.ownerReferences ?? []).toEqual([]);
+  });
+
+  test("an unknown propagationPolicy is a 400 and deletes nothing", async () => {
+    await s.call("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "keep" } });
+    const r = await s.call("DELETE", "/api/v1/namespaces/default/configmaps/keep", { propagationPolicy: "Sideways" });
+    expect(r.status).toBe(400);
+    expect((await s.call("GET", "/api/v1/namespaces/default/configmaps/keep")).status).toBe(200);
+  });
+
+  test("a user finalizer holds the object until it is removed", async () => {
+    await s.call("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "held", finalizers: ["example.com/hold"] } });
+    const del = await s.call("DELETE", "/api/v1/namespaces/default/configmaps/held");
+    expect(del.body.metadata.deletionTimestamp).toBeString();
+    expect((await s.call("GET", "/api/v1/namespaces/default/configmaps/held")).status).toBe(200);
+    await s.call("PATCH", "/api/v1/namespaces/default/configmaps/held", { metadata: { finalizers: null } }, { "content-type": "application/merge-patch+json" });
+    expect((await s.call("GET", "/api/v1/namespaces/default/configmaps/held")).status).toBe(404);
+  });
+});
+
+describe("namespaces", () => {
+  test("deleting a namespace terminates it, removes its content, then removes it", async () => {
+    expect((await s.call("POST", "/api/v1/namespaces", { metadata: { name: "tmp" } })).status).toBe(201);
+    for (let i = 0; i < 5; i++) await s.call("POST", "/api/v1/namespaces/tmp/configmaps", { metadata: { name: `c${i}` } });
+    await s.call("POST", "/api/v1/namespaces/tmp/secrets", { metadata: { name: "s" }, stringData: { a: "b" } });
+    // A finalizer inside keeps the namespace Terminating until the test lets go.
+    await s.call("POST", "/api/v1/namespaces/tmp/configmaps", { metadata: { name: "held", finalizers: ["example.com/hold"] } });
+    const del = await s.call("DELETE", "/api/v1/namespaces/tmp");
+    expect(del.status).toBe(200);
+    expect(del.body.metadata.deletionTimestamp).toBeString();
+    const terminating = await eventually(() => s.call("GET", "/api/v1/namespaces/tmp"), (r) => r.body.status?.phase === "Terminating");
+    expect(terminating.body.status.phase).toBe("Terminating");
+    const refused = await s.call("POST", "/api/v1/namespaces/tmp/configmaps", { metadata: { name: "late" } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.reason).toBe("Forbidden");
+    const left = await eventually(() => s.call("GET", "/api/v1/namespaces/tmp/configmaps"), (r) => r.body.items.length === 1);
+    expect(left.body.items.map((o: any) => o.metadata.name)).toEqual(["held"]);
+    expect((await s.call("GET", "/api/v1/namespaces/tmp/secrets")).body.items).toEqual([]);
+    await s.call("PATCH", "/api/v1/namespaces/tmp/configmaps/held", { metadata: { finalizers: null } }, { "content-type": "application/merge-patch+json" });
+    const gone = await eventually(() => s.call("GET", "/api/v1/namespaces/tmp"), (r) => r.status === 404);
+    expect(gone.status).toBe(404);
+    expect((await s.call("GET", "/api/v1/namespaces/tmp/configmaps")).body.items).toEqual([]);
+  });
+
+  test("creating in a namespace that does not exist is 404", async () => {
+    const r = await s.call("POST", "/api/v1/namespaces/nowhere/configmaps", { metadata: { name: "x" } });
+    expect(r.status).toBe(404);
+    expect(r.body.message).toBe('namespaces "nowhere" not found');
+  });
+});
