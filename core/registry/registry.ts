@@ -2,15 +2,17 @@
 // through the Registry, which does admission (shape, defaults, validation,
 // namespace checks, status/spec separation) and then calls the Store.
 
-import { TugError, type FieldCause } from "../errors.ts";
+import { TugError } from "../errors.ts";
 import { applyPatch } from "../patch/index.ts";
 import { apiVersionOf, displayName, KINDS, type KindName } from "../resources/kinds.ts";
 import type { KubeObject, ObjectKey } from "../resources/object.ts";
-import { validateObject, validateUpdate } from "../resources/validate.ts";
+import { invalidError as invalid, validateObject, validateUpdate } from "../resources/validate.ts";
+import { generateJobSelector, type Job } from "../resources/batch.ts";
+import { randomNameSuffix } from "../store/object-meta.ts";
 import { parseFieldSelector, matchesFields } from "../selectors/field-selector.ts";
 import { parseLabelSelector, matchesLabels } from "../selectors/label-selector.ts";
 import type { DeleteResult, ListResult, ObjectFilter, Store, StoreEvent, Watch } from "../store/store.ts";
-import { STATUS_ON_CREATE } from "./create-rules.ts";
+import { carryAllocatedValues, STATUS_ON_CREATE } from "./kind-rules.ts";
 import { scaleOf, withReplicas } from "./scale.ts";
 
 export type Subresource = "status" | "scale";
@@ -46,12 +48,6 @@ const SERVER_MANAGED = ["uid", "resourceVersion", "generation", "creationTimesta
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function invalid(kind: KindName, name: string, causes: FieldCause[]): TugError {
-  const list = causes.map((c) => `${c.field}: ${c.message}`);
-  const detail = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
-  return new TugError("Invalid", `${kind} "${name}" is invalid: ${detail}`, { name, kind, group: KINDS[kind].group, causes });
 }
 
 export class Registry {
@@ -138,9 +134,15 @@ export class Registry {
   async create(kind: KindName, namespace: string, body: unknown): Promise<KubeObject> {
     const obj = this.shape(kind, namespace, body);
     for (const f of SERVER_MANAGED) delete obj.metadata[f];
+    // Name and uid are settled here, before admission, because a Job's generated selector needs both.
+    if (!obj.metadata.name && typeof obj.metadata.generateName === "string" && obj.metadata.generateName) {
+      obj.metadata.name = obj.metadata.generateName + randomNameSuffix();
+    }
+    obj.metadata.uid = crypto.randomUUID();
     const rule = STATUS_ON_CREATE[kind];
     if ("reset" in rule) obj.status = rule.reset();
-    const admitted = this.admit(kind, obj);
+    let admitted = this.admit(kind, obj);
+    if (kind === "Job") admitted = generateJobSelector(admitted as Job, obj.metadata.uid) as KubeObject;
     await this.checkNamespace(kind, namespace);
     return this.store.create(admitted);
   }
@@ -159,6 +161,7 @@ export class Registry {
     } else {
       merged = next;
     }
+    merged = carryAllocatedValues(kind, current, merged);
     const admitted = this.admit(kind, merged);
     const causes = validateUpdate(kind, current, admitted);
     if (causes.length) throw invalid(kind, current.metadata.name ?? "", causes);

@@ -109,32 +109,6 @@ export const ObjectReference = z.looseObject({
 });
 export type ObjectReference = z.infer<typeof ObjectReference>;
 
-/** Does a structured LabelSelector select these labels? An empty selector selects everything. */
-export function labelSelectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>> = {}): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[k] !== v) return false;
-  }
-  for (const req of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, req.key);
-    const value = labels[req.key];
-    const inValues = value !== undefined && (req.values ?? []).includes(value);
-    switch (req.operator) {
-      case "In":
-        if (!inValues) return false;
-        break;
-      case "NotIn":
-        if (inValues) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
-}
 
 export function isEmptySelector(selector: LabelSelector): boolean {
   return Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0;

@@ -6,6 +6,7 @@ import type { FieldCause } from "../errors.ts";
 import { forbidden, invalid, IMMUTABLE_ERROR } from "./field-errors.ts";
 import type { KindName } from "./kinds.ts";
 import type { KubeObject } from "./object.ts";
+import { deepEqual } from "../deep-equal.ts";
 
 type Json = unknown;
 
@@ -26,20 +27,9 @@ function list(v: Json): Json[] {
   return Array.isArray(v) ? v : [];
 }
 
-function jsonEqual(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  }
-  const ak = Object.keys(a).filter((k) => record(a)[k] !== undefined);
-  const bk = Object.keys(b).filter((k) => record(b)[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => jsonEqual(record(a)[k], record(b)[k]));
-}
-
 function immutable(oldObj: Json, newObj: Json, ...path: string[]): FieldCause[] {
   const next = at(newObj, ...path);
-  return jsonEqual(at(oldObj, ...path), next) ? [] : [invalid(path.join("."), next, IMMUTABLE_ERROR)];
+  return deepEqual(at(oldObj, ...path), next) ? [] : [invalid(path.join("."), next, IMMUTABLE_ERROR)];
 }
 
 export const POD_UPDATE_ERROR =
@@ -69,12 +59,12 @@ function validatePodUpdate(oldPod: Json, newPod: Json): FieldCause[] {
   }
   masked.activeDeadlineSeconds = oldDeadline;
   const newTolerations = list(newSpec.tolerations);
-  if (list(oldSpec.tolerations).every((t) => newTolerations.some((n) => jsonEqual(t, n)))) masked.tolerations = oldSpec.tolerations;
+  if (list(oldSpec.tolerations).every((t) => newTolerations.some((n) => deepEqual(t, n)))) masked.tolerations = oldSpec.tolerations;
   const oldGrace = oldSpec.terminationGracePeriodSeconds;
   if (typeof oldGrace === "number" && oldGrace < 0 && newSpec.terminationGracePeriodSeconds === 1) masked.terminationGracePeriodSeconds = oldGrace;
   // tug binds pods by setting spec.nodeName (Kubernetes' pods/binding does the same write).
   if (!oldSpec.nodeName) masked.nodeName = oldSpec.nodeName;
-  if (!jsonEqual(masked, oldSpec)) causes.push(forbidden("spec", POD_UPDATE_ERROR));
+  if (!deepEqual(masked, oldSpec)) causes.push(forbidden("spec", POD_UPDATE_ERROR));
   return causes;
 }
 
@@ -92,7 +82,7 @@ function validateConfigUpdate(oldObj: Json, newObj: Json): FieldCause[] {
   const causes: FieldCause[] = [];
   if (at(newObj, "immutable") !== true) causes.push(forbidden("immutable", IMMUTABLE_WHEN_SET));
   for (const f of ["data", "binaryData"]) {
-    if (!jsonEqual(at(oldObj, f), at(newObj, f))) causes.push(forbidden(f, IMMUTABLE_WHEN_SET));
+    if (!deepEqual(at(oldObj, f), at(newObj, f))) causes.push(forbidden(f, IMMUTABLE_WHEN_SET));
   }
   return causes;
 }
@@ -101,7 +91,7 @@ const STATEFULSET_MUTABLE = ["replicas", "ordinals", "template", "updateStrategy
 
 function validateStatefulSetUpdate(oldObj: Json, newObj: Json): FieldCause[] {
   const strip = (spec: Json) => Object.fromEntries(Object.entries(record(spec)).filter(([k]) => !STATEFULSET_MUTABLE.includes(k)));
-  if (jsonEqual(strip(at(oldObj, "spec")), strip(at(newObj, "spec")))) return [];
+  if (deepEqual(strip(at(oldObj, "spec")), strip(at(newObj, "spec")))) return [];
   return [
     forbidden(
       "spec",

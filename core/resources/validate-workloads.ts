@@ -6,7 +6,8 @@ import type { FieldCause } from "../errors.ts";
 import type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from "./apps.ts";
 import { CONTROLLER_UID_LABEL, type CronJob, type Job, type JobSpec } from "./batch.ts";
 import { child, forbidden, invalid, invalidEach, nonNegative, notSupported, required } from "./field-errors.ts";
-import { isEmptySelector, labelSelectorMatches, type IntOrString, type LabelSelector } from "./meta.ts";
+import { isEmptySelector, type IntOrString, type LabelSelector } from "./meta.ts";
+import { matchesLabels, selectorFromSpec } from "../selectors/label-selector.ts";
 import { isValidPercent } from "./names.ts";
 import type { PodTemplateSpec } from "./pod.ts";
 import { validateLabelSelector, validateTemplateMeta } from "./validate-meta.ts";
@@ -40,6 +41,15 @@ function validateRollingUpdate(ru: { maxUnavailable?: IntOrString; maxSurge?: In
   return causes;
 }
 
+/** Whether a selector selects these labels; an invalid one counts as selecting (validateLabelSelector reports it). */
+function selects(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
+  try {
+    return matchesLabels(selectorFromSpec(selector), labels);
+  } catch {
+    return true;
+  }
+}
+
 /** A required, non-empty selector that selects the template's labels, then the template itself. */
 function validateSelectorAndTemplate(
   selector: LabelSelector,
@@ -50,7 +60,7 @@ function validateSelectorAndTemplate(
   const selPath = child(specPath, "selector");
   const causes = validateLabelSelector(selector, selPath);
   if (isEmptySelector(selector)) causes.push(invalid(selPath, selector, `empty selector is invalid for ${opts.owner}`));
-  else if (!labelSelectorMatches(selector, template.metadata.labels)) {
+  else if (!selects(selector, template.metadata.labels)) {
     causes.push(invalid(child(specPath, "template", "metadata", "labels"), template.metadata.labels, "`selector` does not match template `labels`"));
   }
   causes.push(...validatePodTemplate(template, child(specPath, "template"), opts.rules));
@@ -117,7 +127,7 @@ function validateJobSpec(s: JobSpec, path: string): FieldCause[] {
   }
   if (s.selector) {
     causes.push(...validateLabelSelector(s.selector, child(path, "selector")));
-    if (!labelSelectorMatches(s.selector, s.template.metadata.labels)) {
+    if (!selects(s.selector, s.template.metadata.labels)) {
       causes.push(invalid(child(path, "template", "metadata", "labels"), s.template.metadata.labels, "`selector` does not match template `labels`"));
     }
   }
@@ -135,7 +145,7 @@ export function validateJob(job: Job): FieldCause[] {
   const uid = job.metadata.uid;
   if (s.manualSelector === true) {
     if (!s.selector) causes.push(required("spec.selector"));
-  } else if (s.selector && (!uid || !labelSelectorMatches(s.selector, { [CONTROLLER_UID_LABEL]: uid }))) {
+  } else if (s.selector && (!uid || !selects(s.selector, { [CONTROLLER_UID_LABEL]: uid }))) {
     causes.push(invalid("spec.selector", s.selector, "`selector` not auto-generated"));
   }
   return causes;

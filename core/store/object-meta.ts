@@ -5,7 +5,7 @@
 
 import { TugError } from "../errors.ts";
 import type { KubeObject } from "../resources/object.ts";
-import { deepEqual } from "./deep-equal.ts";
+import { deepEqual } from "../deep-equal.ts";
 import type { DeleteOptions } from "./store.ts";
 
 export interface WriteEnv {
@@ -57,7 +57,8 @@ export function planCreate(obj: KubeObject, rv: number, env: WriteEnv): KubeObje
     }
     meta.name = meta.generateName + env.nameSuffix();
   }
-  meta.uid = env.uid();
+  // The registry may have settled the uid already (a Job's selector is built from it).
+  if (!meta.uid) meta.uid = env.uid();
   meta.resourceVersion = String(rv);
   meta.creationTimestamp = env.now;
   meta.generation = 1;

@@ -155,7 +155,7 @@ describe("broken bodies at every verb", () => {
     expect(fields).toContain("spec.replicas");
     expect(fields).toContain("spec.template.spec.containers[0].image");
     expect(fields.some((f: string) => f.startsWith("metadata.labels"))).toBe(true);
-    expect(r.json.message).toStartWith('Deployment "Bad_Name" is invalid: ');
+    expect(r.json.message).toStartWith('Deployment.apps "Bad_Name" is invalid: ');
   });
 
   test("bad JSON patches: 422 or 400, nothing written", async () => {

@@ -161,6 +161,38 @@ describe("create, read, update", () => {
   });
 });
 
+describe("kind-specific admission", () => {
+  test("a Job gets a selector and labels generated from its uid", async () => {
+    const r = await s.call("POST", "/apis/batch/v1/namespaces/default/jobs", {
+      metadata: { name: "once" },
+      spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } },
+    });
+    expect(r.status).toBe(201);
+    const uid = r.body.metadata.uid;
+    expect(r.body.spec.selector.matchLabels).toEqual({ "batch.kubernetes.io/controller-uid": uid });
+    expect(r.body.spec.template.metadata.labels).toMatchObject({ "job-name": "once", "controller-uid": uid });
+    const forged = await s.call("POST", "/apis/batch/v1/namespaces/default/jobs", {
+      metadata: { name: "forged" },
+      spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } },
+    });
+    expect(forged.status).toBe(422);
+  });
+
+  test("a Service PUT that leaves out the allocated clusterIP and nodePort keeps them", async () => {
+    const created = await s.call("POST", "/api/v1/namespaces/default/services", {
+      metadata: { name: "svc" },
+      spec: { type: "NodePort", clusterIP: "10.43.0.10", selector: { app: "web" }, ports: [{ port: 80, nodePort: 30080 }] },
+    });
+    expect(created.status).toBe(201);
+    const manifest = { metadata: { name: "svc", labels: { v: "2" } }, spec: { type: "NodePort", selector: { app: "web" }, ports: [{ port: 80 }] } };
+    const put = await s.call("PUT", "/api/v1/namespaces/default/services/svc", manifest);
+    expect(put.status).toBe(200);
+    expect(put.body.spec.clusterIP).toBe("10.43.0.10");
+    expect(put.body.spec.ports[0].nodePort).toBe(30080);
+    expect(put.body.metadata.labels).toEqual({ v: "2" });
+  });
+});
+
 describe("lists and selectors", () => {
   beforeAll(async () => {
     await s.call("POST", "/api/v1/namespaces", { metadata: { name: "shop" } });

@@ -1,0 +1,56 @@
+// Per-kind rules of the registry: what a new object's status starts as (a
+// Record over every kind, so a new kind must decide) and which allocated
+// values an update carries over.
+
+import type { KindName } from "../resources/kinds.ts";
+import type { KubeObject } from "../resources/object.ts";
+
+type StatusRule = { keep: true } | { reset: () => Record<string, unknown> };
+
+const reset = (s: Record<string, unknown> = {}): StatusRule => ({ reset: () => structuredClone(s) });
+
+export const STATUS_ON_CREATE: Record<KindName, StatusRule> = {
+  Namespace: reset({ phase: "Active" }),
+  // Agents register their node with its status.
+  Node: { keep: true },
+  Pod: reset({ phase: "Pending" }),
+  Service: reset({ loadBalancer: {} }),
+  Endpoints: { keep: true },
+  ConfigMap: { keep: true },
+  Secret: { keep: true },
+  Event: { keep: true },
+  ServiceAccount: { keep: true },
+  Deployment: reset(),
+  ReplicaSet: reset({ replicas: 0 }),
+  DaemonSet: reset({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }),
+  StatefulSet: reset({ replicas: 0, availableReplicas: 0 }),
+  Job: reset(),
+  CronJob: reset(),
+};
+
+interface ServicePortLike {
+  port?: unknown;
+  protocol?: unknown;
+  nodePort?: unknown;
+}
+
+/**
+ * Values the server allocated that an update may leave out: a Service keeps
+ * its cluster IPs and node ports (Kubernetes does the same before validating,
+ * so a PUT of the user's manifest is not refused as changing them).
+ */
+export function carryAllocatedValues(kind: KindName, current: KubeObject, next: KubeObject): KubeObject {
+  if (kind !== "Service") return next;
+  const cur = (current.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[]; ports?: ServicePortLike[] };
+  const spec = { ...((next.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[]; ports?: ServicePortLike[] }) };
+  if (!spec.clusterIP && cur.clusterIP) spec.clusterIP = cur.clusterIP;
+  if (!spec.clusterIPs?.length && cur.clusterIPs?.length) spec.clusterIPs = cur.clusterIPs;
+  if (Array.isArray(spec.ports)) {
+    spec.ports = spec.ports.map((p) => {
+      if (p.nodePort !== undefined) return p;
+      const old = cur.ports?.find((o) => o.port === p.port && (o.protocol ?? "TCP") === (p.protocol ?? "TCP"));
+      return old?.nodePort !== undefined ? { ...p, nodePort: old.nodePort } : p;
+    });
+  }
+  return { ...next, spec };
+}
