@@ -1,33 +1,22 @@
 // Request bodies: size limit, then JSON or YAML by Content-Type. Anything
 // that is not one well-formed document is a BadRequest before any write.
 
-import { parseAllDocuments } from "yaml";
 import { TugError } from "../core/errors.ts";
 
 /** Kubernetes' limit for a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 const tooLarge = () => new TugError("RequestEntityTooLarge", "the request body is too large: the limit is 3 MiB");
 
 export async function readBodyText(req: Request): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
+  // Chunked bodies without a length are bounded by Bun.serve's maxRequestBodySize first.
+  const bytes = new Uint8Array(await req.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    return utf8.decode(bytes);
   } catch {
     throw new TugError("BadRequest", "the request body is not valid UTF-8");
   }
@@ -38,7 +27,7 @@ function isYaml(contentType: string): boolean {
 }
 
 /** Parses one JSON or YAML document; an empty body is `undefined`. */
-export function parseBody(text: string, contentType: string): unknown {
+export async function parseBody(text: string, contentType: string): Promise<unknown> {
   if (text.trim() === "") return undefined;
   if (!isYaml(contentType)) {
     try {
@@ -47,6 +36,8 @@ export function parseBody(text: string, contentType: string): unknown {
       if (/json/i.test(contentType)) throw new TugError("BadRequest", `the request body is not valid JSON: ${(e as Error).message}`);
     }
   }
+  // Loaded on first use: most clients send JSON, and an idle board should not pay for YAML.
+  const { parseAllDocuments } = await import("yaml");
   const docs = parseAllDocuments(text, { prettyErrors: false });
   if (!Array.isArray(docs)) throw new TugError("BadRequest", "the request body is empty");
   const real = docs.filter((d) => d.contents !== null);

@@ -1,4 +1,5 @@
-// Wires the controllers that run inside `tug server` to one shared informer.
+// Wires the controllers that run inside `tug server` to the shared informer,
+// then starts it (handlers must be registered before the initial list).
 
 import { GarbageCollector } from "../core/controllers/garbage-collector.ts";
 import { NamespaceController } from "../core/controllers/namespace-controller.ts";
@@ -9,8 +10,7 @@ export interface RunningControllers {
   stop(): Promise<void>;
 }
 
-export async function startControllers(registry: Registry): Promise<RunningControllers> {
-  const informer = new Informer(registry.store);
+export async function startControllers(registry: Registry, informer: Informer): Promise<RunningControllers> {
   const report = (name: string) => (key: string, err: unknown) => console.error(`${name}: ${key}: ${err instanceof Error ? err.message : String(err)}`);
   const gc = new GarbageCollector(registry, informer, report("garbage-collector"));
   const ns = new NamespaceController(registry, informer, report("namespace-controller"));

@@ -13,6 +13,7 @@ import { createApi } from "../api/server.ts";
 import { writeAdminKubeconfig } from "../api/kubeconfig.ts";
 import { ensureSystemNamespaces } from "../api/bootstrap.ts";
 import { startControllers } from "./controllers.ts";
+import { Informer } from "../core/informer/informer.ts";
 import { TUG_VERSION } from "./version.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
 
@@ -46,22 +47,25 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   mkdirSync(opts.dataDir, { recursive: true });
   const store = new LmdbStore({ path: join(opts.dataDir, "db") });
-  const registry = new Registry(store);
+  // One informer feeds the controllers and answers the registry's namespace checks.
+  const informer = new Informer(store);
+  const registry = new Registry(store, { namespaces: (name) => informer.get("Namespace", "", name) });
+  const controllers = await startControllers(registry, informer);
+  await ensureSystemNamespaces(registry);
+
   let ready = false;
   const platform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
   const app = createApi({ registry, version: { gitVersion: TUG_VERSION, platform }, isReady: () => ready, watchTiming: opts.watchTiming });
-  // Bodies are limited (with a Status) by the API; this is only the socket-level backstop.
   let server: ReturnType<typeof Bun.serve>;
   try {
+    // Bodies are limited (with a Status) by the API; this is only the socket-level backstop.
     server = Bun.serve({ hostname: opts.bind, port: opts.port, fetch: app.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024 });
   } catch (e) {
+    await controllers.stop();
     await store.close();
     const code = (e as { code?: string }).code;
     throw new TugError("ServiceUnavailable", `cannot listen on ${opts.bind}:${opts.port}: ${code === "EADDRINUSE" ? "the address is in use" : (e as Error).message}`);
   }
-
-  await ensureSystemNamespaces(registry);
-  const controllers = await startControllers(registry);
   const host = opts.bind === "0.0.0.0" || opts.bind === "::" ? "127.0.0.1" : opts.bind;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   const kubeconfig = writeAdminKubeconfig(opts.dataDir, url);

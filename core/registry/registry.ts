@@ -50,8 +50,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Reads a Namespace from a cache kept current with the store (an informer), instead of the store. */
+export type NamespaceLookup = (name: string) => KubeObject | undefined;
+
+export interface RegistryOptions {
+  /** Without it every namespaced create reads the Namespace from the store. */
+  namespaces?: NamespaceLookup;
+}
+
 export class Registry {
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    private readonly opts: RegistryOptions = {},
+  ) {}
 
   private key(kind: KindName, namespace: string, name: string): ObjectKey {
     return { kind, namespace: KINDS[kind].namespaced ? namespace : "", name };
@@ -124,7 +135,7 @@ export class Registry {
 
   private async checkNamespace(kind: KindName, namespace: string): Promise<void> {
     if (!KINDS[kind].namespaced) return;
-    const ns = await this.store.get({ kind: "Namespace", namespace: "", name: namespace });
+    const ns = this.opts.namespaces ? this.opts.namespaces(namespace) : await this.store.get({ kind: "Namespace", namespace: "", name: namespace });
     if (!ns) throw new TugError("NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
     if (ns.metadata.deletionTimestamp) {
       throw new TugError("Forbidden", `unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -68,7 +68,7 @@ export class MemoryStore implements Store {
   }
 
   async create(obj: KubeObject): Promise<KubeObject> {
-    const created = planCreate(obj, this.rv + 1, this.env());
+    const created = planCreate(structuredClone(obj), this.rv + 1, this.env());
     if (this.objects.has(storageKey(keyOf(created)))) {
       throw new TugError("AlreadyExists", `${displayName(created.kind, created.metadata.name!)} already exists`, {
         name: created.metadata.name,

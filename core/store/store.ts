@@ -80,7 +80,10 @@ export type Mutation = (current: KubeObject) => KubeObject;
 export interface Store {
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(kind: string, opts?: ListOptions): Promise<ListResult>;
-  /** Fails with AlreadyExists. Fills name from generateName. Durable when resolved. */
+  /**
+   * Fails with AlreadyExists. Fills name from generateName. Durable when
+   * resolved. The store takes `obj` over: the caller must not change it after.
+   */
   create(obj: KubeObject): Promise<KubeObject>;
   /**
    * Fails with NotFound or Conflict. When the mutation changes nothing the
