@@ -55,8 +55,8 @@ export class LmdbStore implements Store {
 
   constructor(opts: LmdbStoreOptions) {
     this.root = open({ path: opts.path, compression: false });
-    this.objects = this.root.openDB<KubeObject, string>({ name: "objects" });
-    this.events = this.root.openDB<StoreEvent, number>({ name: "events" });
+    this.objects = this.root.openDB<KubeObject, string>({ name: "objects", encoding: "json" });
+    this.events = this.root.openDB<StoreEvent, number>({ name: "events", encoding: "json" });
     this.meta = this.root.openDB<number, string>({ name: "meta" });
     this.clock = opts.clock ?? systemClock;
     this.window = opts.historyWindow ?? 10_000;
