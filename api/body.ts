@@ -26,8 +26,14 @@ function isYaml(contentType: string): boolean {
   return /yaml/i.test(contentType);
 }
 
+/** Encodings Kubernetes servers may speak that tug does not; clients fall back to JSON on 415. */
+const UNSUPPORTED = /protobuf|cbor/i;
+
 /** Parses one JSON or YAML document; an empty body is `undefined`. */
 export async function parseBody(text: string, contentType: string): Promise<unknown> {
+  if (UNSUPPORTED.test(contentType)) {
+    throw new TugError("UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
   if (text.trim() === "") return undefined;
   if (!isYaml(contentType)) {
     try {
