@@ -1,25 +1,48 @@
-// Wires the controllers that run inside `tug server` to the shared informer,
-// then starts it (handlers must be registered before the initial list).
+// Builds the controllers that run inside `tug server` on the shared informer,
+// then starts the informer (handlers must be registered before its list).
 
+import type { Clock } from "../core/clock.ts";
+import type { ControllerContext } from "../core/controllers/context.ts";
+import type { Controller } from "../core/controllers/controller.ts";
 import { GarbageCollector } from "../core/controllers/garbage-collector.ts";
 import { NamespaceController } from "../core/controllers/namespace-controller.ts";
-import { Informer } from "../core/informer/informer.ts";
+import { RegistryEventRecorder } from "../core/events/recorder.ts";
+import type { Informer } from "../core/informer/informer.ts";
+import { registerStandardIndexes } from "../core/informer/indexes.ts";
 import type { Registry } from "../core/registry/registry.ts";
 
 export interface RunningControllers {
+  context: ControllerContext;
+  controllers: Controller[];
   stop(): Promise<void>;
 }
 
-export async function startControllers(registry: Registry, informer: Informer): Promise<RunningControllers> {
-  const report = (name: string) => (key: string, err: unknown) => console.error(`${name}: ${key}: ${err instanceof Error ? err.message : String(err)}`);
-  const gc = new GarbageCollector(registry, informer, report("garbage-collector"));
-  const ns = new NamespaceController(registry, informer, report("namespace-controller"));
+/** Every controller of the server, in start order. A Record would not fit: some take options. */
+export function buildControllers(ctx: ControllerContext): Controller[] {
+  return [new GarbageCollector(ctx), new NamespaceController(ctx)];
+}
+
+export async function startControllers(registry: Registry, informer: Informer, clock: Clock): Promise<RunningControllers> {
+  const report = (what: string) => (err: unknown) => console.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  const events = new RegistryEventRecorder(registry, { component: "tug-controller-manager", clock, onError: report("events") });
+  const context: ControllerContext = {
+    registry,
+    informer,
+    clock,
+    events,
+    onError: (controller, key, err) => report(`${controller}: ${key}`)(err),
+  };
+  registerStandardIndexes(informer);
+  const controllers = buildControllers(context);
   await informer.start();
+  for (const c of controllers) c.start?.();
   return {
+    context,
+    controllers,
     stop: async () => {
       informer.stop();
-      gc.queue.stop();
-      ns.queue.stop();
+      for (const c of controllers) c.stop();
+      await events.flush();
     },
   };
 }

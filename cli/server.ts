@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mkdirSync } from "node:fs";
+import { systemClock } from "../core/clock.ts";
 import { TugError } from "../core/errors.ts";
 import { Registry } from "../core/registry/registry.ts";
 import { LmdbStore } from "../api/store/lmdb-store.ts";
@@ -49,8 +50,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const store = new LmdbStore({ path: join(opts.dataDir, "db") });
   // One informer feeds the controllers and answers the registry's namespace checks.
   const informer = new Informer(store);
-  const registry = new Registry(store, { namespaces: (name) => informer.get("Namespace", "", name) });
-  const controllers = await startControllers(registry, informer);
+  const registry = new Registry(store, { namespaces: (name) => informer.get("Namespace", "", name), clock: systemClock });
+  const controllers = await startControllers(registry, informer, systemClock);
   await ensureSystemNamespaces(registry);
 
   let ready = false;

@@ -36,8 +36,9 @@ function listBody(kind: KindName, items: unknown[], rv: number, cont?: string) {
   return { kind: `${kind}List`, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(rv), ...(cont ? { continue: cont } : {}) }, items };
 }
 
-function subresourceOf(kind: KindName, sub: string | undefined): Subresource | undefined {
+function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | undefined {
   if (sub === undefined) return undefined;
+  if (sub === "binding" && kind === "Pod") return "binding";
   if (sub === "status" && KINDS[kind].hasStatus) return "status";
   if (sub === "scale" && KINDS[kind].hasScale) return "scale";
   throw notFoundPath();
@@ -101,6 +102,11 @@ async function handleItem(c: Context, registry: Registry, p: ResourcePath & { na
   const { kind, namespace, name } = p;
   const sub = subresourceOf(kind, p.subresource);
   const method = c.req.method;
+  if (sub === "binding") {
+    if (method !== "POST") throw methodNotAllowed(method, "pods/binding");
+    await registry.bind(namespace, name, await readBody(c.req.raw));
+    return c.json(successStatus({}), 201);
+  }
   if (sub === "scale") {
     if (method === "GET") return c.json(await registry.getScale(kind, namespace, name));
     if (method === "PUT") return c.json(await registry.updateScale(kind, namespace, name, await readBody(c.req.raw)));

@@ -8,26 +8,27 @@ import { isKindName } from "../resources/kinds.ts";
 import type { KubeObject } from "../resources/object.ts";
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type Registry } from "../registry/registry.ts";
 import type { Informer } from "../informer/informer.ts";
+import { BY_OWNER, BY_UID, registerStandardIndexes } from "../informer/indexes.ts";
 import { WorkQueue } from "./work-queue.ts";
+import type { Controller } from "./controller.ts";
+import type { ControllerContext } from "./context.ts";
 
-const BY_UID = "uid";
-const BY_OWNER = "owner";
 
 function ignoreNotFound(e: unknown): void {
   if (!(e instanceof TugError && e.code === "NotFound")) throw e;
 }
 
-export class GarbageCollector {
+export class GarbageCollector implements Controller {
+  readonly name = "garbage-collector";
   readonly queue: WorkQueue;
+  private readonly registry: Registry;
+  private readonly informer: Informer;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly informer: Informer,
-    onError?: (key: string, err: unknown) => void,
-  ) {
-    informer.addIndex(BY_UID, (o) => (o.metadata.uid ? [o.metadata.uid] : []));
-    informer.addIndex(BY_OWNER, (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid));
-    this.queue = new WorkQueue((uid) => this.reconcile(uid), { name: "garbage-collector", onError });
+  constructor(ctx: ControllerContext) {
+    this.registry = ctx.registry;
+    const informer = (this.informer = ctx.informer);
+    registerStandardIndexes(informer);
+    this.queue = new WorkQueue((uid) => this.reconcile(uid), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
     informer.on({
       add: (o) => this.enqueue(o),
       update: (o) => this.enqueue(o),
@@ -36,6 +37,10 @@ export class GarbageCollector {
         for (const r of o.metadata.ownerReferences ?? []) this.queue.add(r.uid);
       },
     });
+  }
+
+  stop(): void {
+    this.queue.stop();
   }
 
   private enqueue(o: KubeObject): void {

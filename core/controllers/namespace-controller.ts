@@ -7,23 +7,30 @@ import { isKindName, KIND_NAMES, KINDS } from "../resources/kinds.ts";
 import { NAMESPACE_FINALIZER, type Registry } from "../registry/registry.ts";
 import type { Informer } from "../informer/informer.ts";
 import { WorkQueue } from "./work-queue.ts";
+import type { Controller } from "./controller.ts";
+import type { ControllerContext } from "./context.ts";
 
 const NAMESPACED = KIND_NAMES.filter((k) => KINDS[k].namespaced);
 const RECHECK_MS = 200;
 
-export class NamespaceController {
+export class NamespaceController implements Controller {
+  readonly name = "namespace";
   readonly queue: WorkQueue;
+  private readonly registry: Registry;
+  private readonly informer: Informer;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly informer: Informer,
-    onError?: (key: string, err: unknown) => void,
-  ) {
-    this.queue = new WorkQueue((name) => this.reconcile(name), { name: "namespace", onError });
+  constructor(ctx: ControllerContext) {
+    this.registry = ctx.registry;
+    const informer = (this.informer = ctx.informer);
+    this.queue = new WorkQueue((name) => this.reconcile(name), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
     informer.on({
       add: (o) => o.kind === "Namespace" && o.metadata.deletionTimestamp && this.queue.add(o.metadata.name!),
       update: (o) => o.kind === "Namespace" && o.metadata.deletionTimestamp && this.queue.add(o.metadata.name!),
     });
+  }
+
+  stop(): void {
+    this.queue.stop();
   }
 
   private async reconcile(name: string): Promise<{ requeueAfter?: number } | void> {

@@ -19,6 +19,8 @@ export type IndexFn = (obj: KubeObject) => string[];
 
 export class Informer {
   private readonly cache = new Map<string, KubeObject>();
+  /** The same objects by kind, so listing one kind does not scan the others. */
+  private readonly byKind = new Map<string, Map<string, KubeObject>>();
   private readonly indexFns = new Map<string, IndexFn>();
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private readonly handlers: InformerHandlers[] = [];
@@ -30,7 +32,9 @@ export class Informer {
     private readonly kinds: readonly string[] = KIND_NAMES,
   ) {}
 
+  /** Adds a secondary index; adding a name that exists keeps the first (indexes are shared). */
   addIndex(name: string, fn: IndexFn): void {
+    if (this.indexFns.has(name)) return;
     this.indexFns.set(name, fn);
     this.indexes.set(name, new Map());
   }
@@ -64,9 +68,10 @@ export class Informer {
   }
 
   list(kind?: string, namespace?: string): KubeObject[] {
+    const source = kind === undefined ? this.cache.values() : (this.byKind.get(kind)?.values() ?? []);
     const out: KubeObject[] = [];
-    for (const o of this.cache.values()) {
-      if ((kind === undefined || o.kind === kind) && (namespace === undefined || (o.metadata.namespace ?? "") === namespace)) out.push(o);
+    for (const o of source) {
+      if (namespace === undefined || (o.metadata.namespace ?? "") === namespace) out.push(o);
     }
     return out;
   }
@@ -85,10 +90,14 @@ export class Informer {
     if (old) this.unindex(k, old);
     if (ev.type === "DELETED") {
       this.cache.delete(k);
+      this.byKind.get(ev.object.kind)?.delete(k);
       for (const h of this.handlers) h.delete?.(ev.object);
       return;
     }
     this.cache.set(k, ev.object);
+    let kindMap = this.byKind.get(ev.object.kind);
+    if (!kindMap) this.byKind.set(ev.object.kind, (kindMap = new Map()));
+    kindMap.set(k, ev.object);
     this.index(k, ev.object);
     for (const h of this.handlers) {
       if (old) h.update?.(ev.object, old);

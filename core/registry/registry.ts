@@ -2,6 +2,7 @@
 // through the Registry, which does admission (shape, defaults, validation,
 // namespace checks, status/spec separation) and then calls the Store.
 
+import { rfc3339, systemClock, type Clock } from "../clock.ts";
 import { TugError } from "../errors.ts";
 import { applyPatch } from "../patch/index.ts";
 import { apiVersionOf, displayName, KINDS, type KindName } from "../resources/kinds.ts";
@@ -56,6 +57,7 @@ export type NamespaceLookup = (name: string) => KubeObject | undefined;
 export interface RegistryOptions {
   /** Without it every namespaced create reads the Namespace from the store. */
   namespaces?: NamespaceLookup;
+  clock?: Clock;
 }
 
 export class Registry {
@@ -198,6 +200,26 @@ export class Registry {
       }
       throw e;
     }
+  }
+
+  /**
+   * Binds a pending Pod to a node (the pods/binding subresource): sets
+   * spec.nodeName and the PodScheduled condition in one write.
+   */
+  async bind(namespace: string, name: string, body: unknown): Promise<KubeObject> {
+    const target = isObject(body) && isObject(body.target) ? body.target : undefined;
+    const node = target?.name;
+    if (typeof node !== "string" || !node) throw new TugError("BadRequest", "a Binding needs target.name, the node to bind to");
+    const now = rfc3339((this.opts.clock ?? systemClock).now());
+    return this.store.update(this.key("Pod", namespace, name), (pod) => {
+      const spec = (pod.spec ?? {}) as { nodeName?: string };
+      if (pod.metadata.deletionTimestamp) throw new TugError("Conflict", `pod ${name} is being deleted, cannot be assigned to a host`);
+      if (spec.nodeName && spec.nodeName !== node) throw new TugError("Conflict", `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      const status = (pod.status ?? {}) as { conditions?: { type: string }[] };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
+      conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now } as { type: string });
+      return { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
+    });
   }
 
   async getScale(kind: KindName, namespace: string, name: string): Promise<KubeObject> {

@@ -1,0 +1,90 @@
+// Kubernetes Events written by controllers and the scheduler. Repeats of the
+// same (object, type, reason, message) bump `count` and `lastTimestamp` on
+// one Event instead of creating another, as kubectl users expect; the
+// event-ttl controller removes old ones.
+
+import { rfc3339, type Clock } from "../clock.ts";
+import { TugError } from "../errors.ts";
+import { apiVersionOf, isKindName } from "../resources/kinds.ts";
+import type { KubeObject } from "../resources/object.ts";
+import type { Registry } from "../registry/registry.ts";
+
+export type EventType = "Normal" | "Warning";
+
+export interface EventRecorder {
+  /** Fire-and-forget: the write happens in the background, in call order. */
+  record(obj: KubeObject, type: EventType, reason: string, message: string): void;
+}
+
+/** Remembers this many distinct events for de-duplication. */
+const DEDUP_ENTRIES = 4096;
+
+export interface RecorderOptions {
+  component: string;
+  clock: Clock;
+  onError?: (err: unknown) => void;
+}
+
+export class RegistryEventRecorder implements EventRecorder {
+  private readonly seen = new Map<string, { namespace: string; name: string }>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly opts: RecorderOptions,
+  ) {}
+
+  record(obj: KubeObject, type: EventType, reason: string, message: string): void {
+    this.chain = this.chain.then(() => this.write(obj, type, reason, message)).catch((e: unknown) => this.opts.onError?.(e));
+  }
+
+  /** Resolves when every event recorded so far is written. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
+  private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+    const now = rfc3339(this.opts.clock.now());
+    const dedupKey = `${obj.metadata.uid}|${type}|${reason}|${message}`;
+    const known = this.seen.get(dedupKey);
+    if (known) {
+      try {
+        await this.registry.store.update({ kind: "Event", namespace: known.namespace, name: known.name }, (ev) => ({
+          ...ev,
+          count: ((ev.count as number | undefined) ?? 1) + 1,
+          lastTimestamp: now,
+        }));
+        // Refresh its place in the LRU order.
+        this.seen.delete(dedupKey);
+        this.seen.set(dedupKey, known);
+        return;
+      } catch (e) {
+        if (!(e instanceof TugError && e.code === "NotFound")) throw e;
+        this.seen.delete(dedupKey);
+      }
+    }
+    const namespace = obj.metadata.namespace || "default";
+    const name = `${obj.metadata.name}.${(this.opts.clock.now() * 1_000_000 + Math.floor(Math.random() * 1_000_000)).toString(16)}`;
+    await this.registry.create("Event", namespace, {
+      metadata: { name, namespace },
+      involvedObject: {
+        kind: obj.kind,
+        namespace: obj.metadata.namespace ?? "",
+        name: obj.metadata.name,
+        uid: obj.metadata.uid,
+        apiVersion: isKindName(obj.kind) ? apiVersionOf(obj.kind) : obj.apiVersion,
+        resourceVersion: obj.metadata.resourceVersion,
+      },
+      reason,
+      message,
+      type,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: this.opts.component },
+      reportingComponent: this.opts.component,
+    });
+    this.seen.set(dedupKey, { namespace, name });
+    if (this.seen.size > DEDUP_ENTRIES) this.seen.delete(this.seen.keys().next().value!);
+  }
+}

@@ -1,0 +1,70 @@
+// Controllers on the real store: LMDB in a temporary directory, the shared
+// informer, the registry (the one write path) and the event recorder, with
+// the garbage collector and namespace controller always running, plus the
+// controllers a test asks for. No HTTP: tests that need it use test/api.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LmdbStore } from "../../api/store/lmdb-store.ts";
+import { ensureSystemNamespaces } from "../../api/bootstrap.ts";
+import { systemClock, type Clock } from "../../core/clock.ts";
+import type { ControllerContext } from "../../core/controllers/context.ts";
+import type { Controller } from "../../core/controllers/controller.ts";
+import { GarbageCollector } from "../../core/controllers/garbage-collector.ts";
+import { NamespaceController } from "../../core/controllers/namespace-controller.ts";
+import { RegistryEventRecorder } from "../../core/events/recorder.ts";
+import { Informer } from "../../core/informer/informer.ts";
+import { registerStandardIndexes } from "../../core/informer/indexes.ts";
+import { Registry } from "../../core/registry/registry.ts";
+
+export interface ControllerHarness {
+  ctx: ControllerContext;
+  registry: Registry;
+  store: LmdbStore;
+  informer: Informer;
+  /** Errors reported by controllers, for tests that expect none. */
+  errors: string[];
+  stop(): Promise<void>;
+}
+
+export async function startControllerHarness(build: (ctx: ControllerContext) => Controller[], opts: { clock?: Clock } = {}): Promise<ControllerHarness> {
+  const dir = mkdtempSync(join(tmpdir(), "tug-ctrl-"));
+  const store = new LmdbStore({ path: dir });
+  const clock = opts.clock ?? systemClock;
+  const informer = new Informer(store);
+  const registry = new Registry(store, { namespaces: (n) => informer.get("Namespace", "", n), clock });
+  const errors: string[] = [];
+  const events = new RegistryEventRecorder(registry, { component: "test", clock, onError: (e) => errors.push(`events: ${String(e)}`) });
+  const ctx: ControllerContext = { registry, informer, clock, events, onError: (c, k, e) => errors.push(`${c} ${k}: ${e instanceof Error ? e.message : String(e)}`) };
+  registerStandardIndexes(informer);
+  const controllers: Controller[] = [new GarbageCollector(ctx), new NamespaceController(ctx), ...build(ctx)];
+  await informer.start();
+  await ensureSystemNamespaces(registry);
+  for (const c of controllers) c.start?.();
+  return {
+    ctx,
+    registry,
+    store,
+    informer,
+    errors,
+    stop: async () => {
+      for (const c of controllers) c.stop();
+      informer.stop();
+      await events.flush();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until `ok` holds (or the time is up) and returns the last value. */
+export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < end) {
+    await Bun.sleep(10);
+    v = await fn();
+  }
+  return v;
+}
