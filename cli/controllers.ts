@@ -7,6 +7,10 @@ import type { Controller } from "../core/controllers/controller.ts";
 import { GarbageCollector } from "../core/controllers/garbage-collector.ts";
 import { NamespaceController } from "../core/controllers/namespace-controller.ts";
 import { RegistryEventRecorder } from "../core/events/recorder.ts";
+import { EventTtlController } from "../core/controllers/event-ttl-controller.ts";
+import { NodeLifecycleController, type NodeLifecycleOptions } from "../core/controllers/node-lifecycle/controller.ts";
+import { ResourceQuotaController } from "../core/controllers/resource-quota-controller.ts";
+import { ServiceAccountController } from "../core/controllers/service-account-controller.ts";
 import type { Informer } from "../core/informer/informer.ts";
 import { registerStandardIndexes } from "../core/informer/indexes.ts";
 import type { Registry } from "../core/registry/registry.ts";
@@ -17,12 +21,23 @@ export interface RunningControllers {
   stop(): Promise<void>;
 }
 
-/** Every controller of the server, in start order. A Record would not fit: some take options. */
-export function buildControllers(ctx: ControllerContext): Controller[] {
-  return [new GarbageCollector(ctx), new NamespaceController(ctx)];
+export interface ControllerOptions {
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
-export async function startControllers(registry: Registry, informer: Informer, clock: Clock): Promise<RunningControllers> {
+/** Every controller of the server, in start order. A Record would not fit: some take options. */
+export function buildControllers(ctx: ControllerContext, opts: ControllerOptions = {}): Controller[] {
+  return [
+    new GarbageCollector(ctx),
+    new NamespaceController(ctx),
+    new ServiceAccountController(ctx),
+    new ResourceQuotaController(ctx),
+    new NodeLifecycleController(ctx, opts.nodeLifecycle),
+    new EventTtlController(ctx),
+  ];
+}
+
+export async function startControllers(registry: Registry, informer: Informer, clock: Clock, opts: ControllerOptions = {}): Promise<RunningControllers> {
   const report = (what: string) => (err: unknown) => console.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   const events = new RegistryEventRecorder(registry, { component: "tug-controller-manager", clock, onError: report("events") });
   const context: ControllerContext = {
@@ -33,7 +48,7 @@ export async function startControllers(registry: Registry, informer: Informer, c
     onError: (controller, key, err) => report(`${controller}: ${key}`)(err),
   };
   registerStandardIndexes(informer);
-  const controllers = buildControllers(context);
+  const controllers = buildControllers(context, opts);
   await informer.start();
   for (const c of controllers) c.start?.();
   return {

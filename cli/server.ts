@@ -22,7 +22,11 @@ const HELP = `usage: tug server [flags]
 
   --data-dir DIR   where state lives (default $TUG_DATA_DIR, else /var/lib/tug as root, else ~/.local/share/tug)
   --bind ADDR      address to listen on (default 0.0.0.0)
-  --port N         port to listen on (default 6443; 0 picks a free one)`;
+  --port N         port to listen on (default 6443; 0 picks a free one)
+  --node-monitor-grace-period SECONDS
+                   a node silent this long turns Ready=Unknown and gets the unreachable taint (default 20)
+  --default-toleration-seconds SECONDS
+                   how long pods stay on a not-ready or unreachable node before eviction (default 30)`;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TUG_DATA_DIR) return env.TUG_DATA_DIR;
@@ -35,6 +39,10 @@ export interface ServerOptions {
   bind: string;
   port: number;
   watchTiming?: WatchTiming;
+  /** A node silent this long is Ready=Unknown (default 20 s). */
+  nodeGracePeriodMs?: number;
+  /** How long pods tolerate an unreachable or not-ready node by default (default 30 s). */
+  defaultTolerationSeconds?: number;
 }
 
 export interface RunningServer {
@@ -50,8 +58,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const store = new LmdbStore({ path: join(opts.dataDir, "db") });
   // One informer feeds the controllers and answers the registry's namespace checks.
   const informer = new Informer(store);
-  const registry = new Registry(store, { namespaces: (name) => informer.get("Namespace", "", name), clock: systemClock });
-  const controllers = await startControllers(registry, informer, systemClock);
+  const registry = new Registry(store, {
+    namespaces: (name) => informer.get("Namespace", "", name),
+    clock: systemClock,
+    defaultTolerationSeconds: opts.defaultTolerationSeconds,
+  });
+  const controllers = await startControllers(registry, informer, systemClock, { nodeLifecycle: { gracePeriodMs: opts.nodeGracePeriodMs } });
   await ensureSystemNamespaces(registry);
 
   let ready = false;
@@ -88,6 +100,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
+function seconds(raw: string, flag: string): number {
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new TugError("BadRequest", `${flag}: not a number of seconds: "${raw}"`);
+  return Number(raw);
+}
+
 export async function runServer(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -95,6 +112,8 @@ export async function runServer(args: string[]): Promise<number> {
       "data-dir": { type: "string" },
       bind: { type: "string", default: "0.0.0.0" },
       port: { type: "string", default: "6443" },
+      "node-monitor-grace-period": { type: "string", default: "20" },
+      "default-toleration-seconds": { type: "string", default: "30" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -106,7 +125,13 @@ export async function runServer(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) throw new TugError("BadRequest", `--port: not a port number: "${values.port}"`);
   const dataDir = values["data-dir"] ?? defaultDataDir();
-  const server = await startServer({ dataDir, bind: values.bind, port });
+  const server = await startServer({
+    dataDir,
+    bind: values.bind,
+    port,
+    nodeGracePeriodMs: seconds(values["node-monitor-grace-period"], "--node-monitor-grace-period") * 1000,
+    defaultTolerationSeconds: seconds(values["default-toleration-seconds"], "--default-toleration-seconds"),
+  });
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

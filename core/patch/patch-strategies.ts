@@ -62,6 +62,8 @@ export const LIST_STRATEGIES: Record<KindName, ReadonlyMap<string, MergeKey>> = 
   Secret: table(),
   Event: table(),
   ServiceAccount: table(["secrets", "name"]),
+  ResourceQuota: table(),
+  LimitRange: table(),
   Deployment: workload,
   ReplicaSet: workload,
   DaemonSet: workload,

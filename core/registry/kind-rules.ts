@@ -20,6 +20,8 @@ export const STATUS_ON_CREATE: Record<KindName, StatusRule> = {
   Secret: { keep: true },
   Event: { keep: true },
   ServiceAccount: { keep: true },
+  ResourceQuota: reset(),
+  LimitRange: { keep: true },
   Deployment: reset(),
   ReplicaSet: reset({ replicas: 0 }),
   DaemonSet: reset({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }),

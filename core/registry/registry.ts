@@ -6,6 +6,10 @@ import { rfc3339, systemClock, type Clock } from "../clock.ts";
 import { TugError } from "../errors.ts";
 import { applyPatch } from "../patch/index.ts";
 import { apiVersionOf, displayName, KINDS, type KindName } from "../resources/kinds.ts";
+import type { LimitRange } from "../resources/policy.ts";
+import { addDefaultTolerations } from "./admission/default-tolerations.ts";
+import { applyLimitRanges } from "./admission/limit-ranger.ts";
+import { QuotaGate } from "./admission/quota-gate.ts";
 import type { KubeObject, ObjectKey } from "../resources/object.ts";
 import { invalidError as invalid, validateObject, validateUpdate } from "../resources/validate.ts";
 import { generateJobSelector, type Job } from "../resources/batch.ts";
@@ -58,13 +62,19 @@ export interface RegistryOptions {
   /** Without it every namespaced create reads the Namespace from the store. */
   namespaces?: NamespaceLookup;
   clock?: Clock;
+  /** How long pods tolerate a not-ready or unreachable node (default 30 s). */
+  defaultTolerationSeconds?: number;
 }
 
 export class Registry {
+  private readonly quota: QuotaGate;
+
   constructor(
     readonly store: Store,
     private readonly opts: RegistryOptions = {},
-  ) {}
+  ) {
+    this.quota = new QuotaGate(store);
+  }
 
   private key(kind: KindName, namespace: string, name: string): ObjectKey {
     return { kind, namespace: KINDS[kind].namespaced ? namespace : "", name };
@@ -154,10 +164,16 @@ export class Registry {
     obj.metadata.uid = crypto.randomUUID();
     const rule = STATUS_ON_CREATE[kind];
     if ("reset" in rule) obj.status = rule.reset();
-    let admitted = this.admit(kind, obj);
+    let prepared = obj;
+    if (kind === "Pod") {
+      const ranges = (await this.store.list("LimitRange", { namespace })).items as LimitRange[];
+      prepared = addDefaultTolerations(applyLimitRanges(prepared, ranges), this.opts.defaultTolerationSeconds ?? 30);
+    }
+    let admitted = this.admit(kind, prepared);
     if (kind === "Job") admitted = generateJobSelector(admitted as Job, obj.metadata.uid) as KubeObject;
     await this.checkNamespace(kind, namespace);
-    return this.store.create(admitted);
+    if (!KINDS[kind].namespaced) return this.store.create(admitted);
+    return this.quota.create(namespace, admitted);
   }
 
   /**

@@ -31,6 +31,8 @@ export const KINDS = {
   Secret: { group: "", version: "v1", plural: "secrets", singular: "secret", namespaced: true, shortNames: [], categories: [], hasStatus: false, hasScale: false },
   Event: { group: "", version: "v1", plural: "events", singular: "event", namespaced: true, shortNames: ["ev"], categories: [], hasStatus: false, hasScale: false },
   ServiceAccount: { group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true, shortNames: ["sa"], categories: [], hasStatus: false, hasScale: false },
+  ResourceQuota: { group: "", version: "v1", plural: "resourcequotas", singular: "resourcequota", namespaced: true, shortNames: ["quota"], categories: [], hasStatus: true, hasScale: false },
+  LimitRange: { group: "", version: "v1", plural: "limitranges", singular: "limitrange", namespaced: true, shortNames: ["limits"], categories: [], hasStatus: false, hasScale: false },
   Deployment: { group: "apps", version: "v1", plural: "deployments", singular: "deployment", namespaced: true, shortNames: ["deploy"], categories: ["all"], hasStatus: true, hasScale: true },
   ReplicaSet: { group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", namespaced: true, shortNames: ["rs"], categories: ["all"], hasStatus: true, hasScale: true },
   DaemonSet: { group: "apps", version: "v1", plural: "daemonsets", singular: "daemonset", namespaced: true, shortNames: ["ds"], categories: ["all"], hasStatus: true, hasScale: false },

@@ -207,6 +207,8 @@ export const NAME_RULES: { readonly [K in KindName]: NameRule } = {
   Secret: "DNS1123Subdomain",
   Event: "DNS1123Subdomain",
   ServiceAccount: "DNS1123Subdomain",
+  ResourceQuota: "DNS1123Subdomain",
+  LimitRange: "DNS1123Subdomain",
   Deployment: "DNS1123Subdomain",
   ReplicaSet: "DNS1123Subdomain",
   DaemonSet: "DNS1123Subdomain",

@@ -8,6 +8,7 @@ import { Event, Namespace, Node, ServiceAccount } from "./cluster.ts";
 import { ConfigMap, Secret } from "./config.ts";
 import type { KindName } from "./kinds.ts";
 import { Pod } from "./pod.ts";
+import { LimitRange, ResourceQuota } from "./policy.ts";
 import { Endpoints, Service } from "./service.ts";
 
 export interface KindObjects {
@@ -20,6 +21,8 @@ export interface KindObjects {
   Secret: Secret;
   Event: Event;
   ServiceAccount: ServiceAccount;
+  ResourceQuota: ResourceQuota;
+  LimitRange: LimitRange;
   Deployment: Deployment;
   ReplicaSet: ReplicaSet;
   DaemonSet: DaemonSet;
@@ -38,6 +41,8 @@ export const SCHEMAS: { readonly [K in KindName]: z.ZodType<KindObjects[K]> } = 
   Secret,
   Event,
   ServiceAccount,
+  ResourceQuota,
+  LimitRange,
   Deployment,
   ReplicaSet,
   DaemonSet,

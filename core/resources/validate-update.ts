@@ -116,6 +116,8 @@ const KIND_UPDATE_RULES: { readonly [K in KindName]: (oldObj: Json, newObj: Json
   Secret: (o, n) => [...validateConfigUpdate(o, n), ...immutable(o, n, "type")],
   Event: () => [],
   ServiceAccount: () => [],
+  ResourceQuota: () => [],
+  LimitRange: () => [],
   Deployment: (o, n) => immutable(o, n, "spec", "selector"),
   ReplicaSet: (o, n) => immutable(o, n, "spec", "selector"),
   DaemonSet: (o, n) => immutable(o, n, "spec", "selector"),

@@ -30,6 +30,7 @@ import {
 } from "./validate-workloads.ts";
 
 export { validateUpdate } from "./validate-update.ts";
+import { validateLimitRange, validateResourceQuota } from "./validate-policy.ts";
 
 export type ValidationResult<T extends KubeObject = KubeObject> = { ok: true; object: T } | { ok: false; causes: FieldCause[] };
 
@@ -43,6 +44,8 @@ const KIND_VALIDATORS: { readonly [K in KindName]: (obj: KindObjects[K]) => Fiel
   Secret: validateSecret,
   Event: validateEvent,
   ServiceAccount: validateServiceAccount,
+  ResourceQuota: validateResourceQuota,
+  LimitRange: validateLimitRange,
   Deployment: validateDeployment,
   ReplicaSet: validateReplicaSet,
   DaemonSet: validateDaemonSet,

@@ -80,6 +80,8 @@ export const FIELD_LABELS: Record<KindName, Readonly<Record<string, FieldGetter>
     "type",
   ),
   ServiceAccount: fields(),
+  ResourceQuota: fields(),
+  LimitRange: fields(),
   Deployment: fields(replicas),
   ReplicaSet: fields(replicas),
   DaemonSet: fields(),

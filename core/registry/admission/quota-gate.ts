@@ -1,0 +1,43 @@
+// Creates in a namespace with ResourceQuotas pass through here: the check and
+// the write happen one at a time per namespace, so two creates cannot both
+// take the last free unit of a quota.
+
+import type { KubeObject } from "../../resources/object.ts";
+import type { ResourceQuota } from "../../resources/policy.ts";
+import type { Store } from "../../store/store.ts";
+import { checkQuotas, kindsCounted } from "./resource-quota.ts";
+
+export class QuotaGate {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Creates `obj` in `namespace`, or throws Forbidden if a quota would be exceeded. */
+  async create(namespace: string, obj: KubeObject): Promise<KubeObject> {
+    const quotas = (await this.store.list("ResourceQuota", { namespace })).items as ResourceQuota[];
+    if (!quotas.length) return this.store.create(obj);
+    return this.serialized(namespace, async () => {
+      checkQuotas(obj, quotas, await this.objectsCounted(namespace, quotas));
+      return this.store.create(obj);
+    });
+  }
+
+  /** The namespace's objects of every kind the quotas count. */
+  private async objectsCounted(namespace: string, quotas: readonly ResourceQuota[]): Promise<KubeObject[]> {
+    const out: KubeObject[] = [];
+    for (const k of kindsCounted(quotas)) out.push(...(await this.store.list(k, { namespace })).items);
+    return out;
+  }
+
+  private async serialized<T>(namespace: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(namespace) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(namespace, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(namespace) === tail) this.locks.delete(namespace);
+    }
+  }
+}
