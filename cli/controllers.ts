@@ -11,6 +11,8 @@ import { EventTtlController } from "../core/controllers/event-ttl-controller.ts"
 import { NodeLifecycleController, type NodeLifecycleOptions } from "../core/controllers/node-lifecycle/controller.ts";
 import { ResourceQuotaController } from "../core/controllers/resource-quota-controller.ts";
 import { ServiceAccountController } from "../core/controllers/service-account-controller.ts";
+import { DaemonSetController } from "../core/controllers/daemon-set/controller.ts";
+import { StatefulSetController } from "../core/controllers/stateful-set/controller.ts";
 import type { Informer } from "../core/informer/informer.ts";
 import { registerStandardIndexes } from "../core/informer/indexes.ts";
 import type { Registry } from "../core/registry/registry.ts";
@@ -34,6 +36,8 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
     new ResourceQuotaController(ctx),
     new NodeLifecycleController(ctx, opts.nodeLifecycle),
     new EventTtlController(ctx),
+    new DaemonSetController(ctx),
+    new StatefulSetController(ctx),
   ];
 }
 
