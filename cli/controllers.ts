@@ -12,6 +12,8 @@ import { NodeLifecycleController, type NodeLifecycleOptions } from "../core/cont
 import { ResourceQuotaController } from "../core/controllers/resource-quota-controller.ts";
 import { ServiceAccountController } from "../core/controllers/service-account-controller.ts";
 import { DaemonSetController } from "../core/controllers/daemon-set/controller.ts";
+import { DeploymentController } from "../core/controllers/deployment/controller.ts";
+import { ReplicaSetController } from "../core/controllers/replica-set/controller.ts";
 import { StatefulSetController } from "../core/controllers/stateful-set/controller.ts";
 import type { Informer } from "../core/informer/informer.ts";
 import { registerStandardIndexes } from "../core/informer/indexes.ts";
@@ -25,6 +27,9 @@ export interface RunningControllers {
 
 export interface ControllerOptions {
   nodeLifecycle?: NodeLifecycleOptions;
+  /** Run no controllers (the informer still runs: admission reads namespaces from it). */
+  disableControllerManager?: boolean;
+  disableScheduler?: boolean;
 }
 
 /** Every controller of the server, in start order. A Record would not fit: some take options. */
@@ -36,6 +41,8 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
     new ResourceQuotaController(ctx),
     new NodeLifecycleController(ctx, opts.nodeLifecycle),
     new EventTtlController(ctx),
+    new ReplicaSetController(ctx),
+    new DeploymentController(ctx),
     new DaemonSetController(ctx),
     new StatefulSetController(ctx),
   ];
@@ -52,7 +59,7 @@ export async function startControllers(registry: Registry, informer: Informer, c
     onError: (controller, key, err) => report(`${controller}: ${key}`)(err),
   };
   registerStandardIndexes(informer);
-  const controllers = buildControllers(context, opts);
+  const controllers = opts.disableControllerManager ? [] : buildControllers(context, opts);
   await informer.start();
   for (const c of controllers) c.start?.();
   return {

@@ -26,7 +26,9 @@ const HELP = `usage: tug server [flags]
   --node-monitor-grace-period SECONDS
                    a node silent this long turns Ready=Unknown and gets the unreachable taint (default 20)
   --default-toleration-seconds SECONDS
-                   how long pods stay on a not-ready or unreachable node before eviction (default 30)`;
+                   how long pods stay on a not-ready or unreachable node before eviction (default 30)
+  --disable-controller-manager   run no controllers (an API server and store only)
+  --disable-scheduler            do not schedule pods (bind them with another scheduler)`;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TUG_DATA_DIR) return env.TUG_DATA_DIR;
@@ -43,6 +45,8 @@ export interface ServerOptions {
   nodeGracePeriodMs?: number;
   /** How long pods tolerate an unreachable or not-ready node by default (default 30 s). */
   defaultTolerationSeconds?: number;
+  disableControllerManager?: boolean;
+  disableScheduler?: boolean;
 }
 
 export interface RunningServer {
@@ -63,7 +67,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock: systemClock,
     defaultTolerationSeconds: opts.defaultTolerationSeconds,
   });
-  const controllers = await startControllers(registry, informer, systemClock, { nodeLifecycle: { gracePeriodMs: opts.nodeGracePeriodMs } });
+  const controllers = await startControllers(registry, informer, systemClock, {
+    nodeLifecycle: { gracePeriodMs: opts.nodeGracePeriodMs },
+    disableControllerManager: opts.disableControllerManager,
+    disableScheduler: opts.disableScheduler,
+  });
   await ensureSystemNamespaces(registry);
 
   let ready = false;
@@ -114,6 +122,8 @@ export async function runServer(args: string[]): Promise<number> {
       port: { type: "string", default: "6443" },
       "node-monitor-grace-period": { type: "string", default: "20" },
       "default-toleration-seconds": { type: "string", default: "30" },
+      "disable-controller-manager": { type: "boolean", default: false },
+      "disable-scheduler": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -131,6 +141,8 @@ export async function runServer(args: string[]): Promise<number> {
     port,
     nodeGracePeriodMs: seconds(values["node-monitor-grace-period"], "--node-monitor-grace-period") * 1000,
     defaultTolerationSeconds: seconds(values["default-toleration-seconds"], "--default-toleration-seconds"),
+    disableControllerManager: values["disable-controller-manager"],
+    disableScheduler: values["disable-scheduler"],
   });
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

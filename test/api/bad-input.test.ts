@@ -7,7 +7,8 @@ import { startTestServer, type TestServer } from "./harness.ts";
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer();
+  // API semantics alone: no controller writes behind the test's back.
+  s = await startTestServer(undefined, { disableControllerManager: true });
   await s.call("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "cm" }, data: { a: "1" } });
   await s.call("POST", "/apis/apps/v1/namespaces/default/deployments", {
     metadata: { name: "web" },

@@ -25,23 +25,20 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
 const rsPath = "/apis/apps/v1/namespaces/default/replicasets";
 const podsPath = "/api/v1/namespaces/default/pods";
 
-/** A ReplicaSet that owns two pods, made by hand (the controllers come later). */
+const podNames = async (prefix: string) => ((await s.call("GET", podsPath)).body.items as any[]).map((p) => p.metadata.name).filter((n: string) => n.startsWith(prefix));
+
+/** A ReplicaSet whose controller has made its two pods. */
 async function ownerWithPods(name: string) {
   const rs = (
     await s.call("POST", rsPath, {
       metadata: { name },
-      spec: { selector: { matchLabels: { rs: name } }, template: { metadata: { labels: { rs: name } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+      spec: { replicas: 2, selector: { matchLabels: { rs: name } }, template: { metadata: { labels: { rs: name } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
     })
   ).body;
-  const ref = { apiVersion: "apps/v1", kind: "ReplicaSet", name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true };
-  for (const i of [1, 2]) {
-    const r = await s.call("POST", podsPath, { metadata: { name: `${name}-${i}`, labels: { rs: name }, ownerReferences: [ref] }, spec: { containers: [{ name: "c", image: "busybox" }] } });
-    expect(r.status).toBe(201);
-  }
+  expect(await eventually(() => podNames(`${name}-`), (n) => n.length === 2)).toHaveLength(2);
   return rs;
 }
 
-const podNames = async (prefix: string) => ((await s.call("GET", podsPath)).body.items as any[]).map((p) => p.metadata.name).filter((n: string) => n.startsWith(prefix));
 
 describe("propagation policies", () => {
   test("Background (the default) deletes the owner at once and its dependents after", async () => {

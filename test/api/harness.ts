@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, type RunningServer } from "../../cli/server.ts";
+import { startServer, type RunningServer, type ServerOptions } from "../../cli/server.ts";
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -13,8 +13,11 @@ export interface TestServer extends RunningServer {
   cleanup(): Promise<void>;
 }
 
-export async function startTestServer(dataDir = mkdtempSync(join(tmpdir(), "tug-api-"))): Promise<TestServer> {
-  const server = await startServer({ dataDir, bind: "127.0.0.1", port: 0, watchTiming: { keepaliveMs: 15_000, bookmarkMs: 200 } });
+export async function startTestServer(
+  dataDir = mkdtempSync(join(tmpdir(), "tug-api-")),
+  opts: Pick<ServerOptions, "nodeGracePeriodMs" | "defaultTolerationSeconds" | "disableControllerManager" | "disableScheduler"> = {},
+): Promise<TestServer> {
+  const server = await startServer({ dataDir, bind: "127.0.0.1", port: 0, watchTiming: { keepaliveMs: 15_000, bookmarkMs: 200 }, ...opts });
   return {
     ...server,
     dataDir,

@@ -6,7 +6,8 @@ import { startTestServer, type TestServer } from "./harness.ts";
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer();
+  // API semantics alone: no controller writes behind the test's back.
+  s = await startTestServer(undefined, { disableControllerManager: true });
 });
 afterAll(async () => {
   await s.cleanup();
