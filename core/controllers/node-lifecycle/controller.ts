@@ -90,17 +90,18 @@ export class NodeLifecycleController implements Controller {
     }
     const key = { kind: "Node", namespace: "", name };
     const unreachable = now - last > this.graceMs;
+    // Conditions and taints change together, in one write.
+    const conditions = unreachable ? planUnknownConditions(node, now) : undefined;
+    const planned = conditions ? { ...node, status: { ...(node.status as object), conditions } } : node;
+    const taints = planLifecycleTaints(planned, { unreachable, nowMs: now });
     let current = node;
-    if (unreachable) {
-      const conditions = planUnknownConditions(node, now);
-      if (conditions) {
-        current = await this.ctx.registry.store.update(key, (n) => ({ ...n, status: { ...(n.status as object), conditions } }));
-        this.ctx.events.record(node, "Normal", "NodeNotReady", `Node ${name} status is now: NodeNotReady`);
-      }
-    }
-    const taints = planLifecycleTaints(current, { unreachable, nowMs: now });
-    if (!deepEqual(taints, nodeTaints(current))) {
-      current = await this.ctx.registry.store.update(key, (n) => ({ ...n, spec: { ...(n.spec as object), taints } }));
+    if (conditions || !deepEqual(taints, nodeTaints(node))) {
+      current = await this.ctx.registry.store.update(key, (n) => ({
+        ...n,
+        ...(conditions ? { status: { ...(n.status as object), conditions } } : {}),
+        spec: { ...(n.spec as object), taints },
+      }));
+      if (conditions) this.ctx.events.record(node, "Normal", "NodeNotReady", `Node ${name} status is now: NodeNotReady`);
     }
     const pods = this.ctx.informer.byIndex(PODS_BY_NODE, name).filter(isPodActive);
     const plan = planEvictions(nodeTaints(current), pods, now);
