@@ -14,6 +14,8 @@ import { ServiceAccountController } from "../core/controllers/service-account-co
 import { DaemonSetController } from "../core/controllers/daemon-set/controller.ts";
 import { DeploymentController } from "../core/controllers/deployment/controller.ts";
 import { ReplicaSetController } from "../core/controllers/replica-set/controller.ts";
+import { CronJobController } from "../core/controllers/cron-job/cron-job-controller.ts";
+import { JobController } from "../core/controllers/job/job-controller.ts";
 import { StatefulSetController } from "../core/controllers/stateful-set/controller.ts";
 import type { Informer } from "../core/informer/informer.ts";
 import { registerStandardIndexes } from "../core/informer/indexes.ts";
@@ -45,6 +47,8 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
     new DeploymentController(ctx),
     new DaemonSetController(ctx),
     new StatefulSetController(ctx),
+    new JobController(ctx),
+    new CronJobController(ctx),
   ];
 }
 

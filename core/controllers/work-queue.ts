@@ -23,7 +23,7 @@ export interface WorkQueueOptions {
 export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly timers = new Map<string, { at: number; handle: ReturnType<typeof setTimeout> }>();
   private running = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -43,15 +43,20 @@ export class WorkQueue {
     }
   }
 
+  /** Adds `key` after `ms`; an earlier pending request for the key wins over a later one. */
   addAfter(key: string, ms: number): void {
-    if (this.stopped || this.timers.has(key)) return;
-    this.timers.set(
-      key,
-      setTimeout(() => {
+    if (this.stopped) return;
+    const at = Date.now() + ms;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.handle);
+    this.timers.set(key, {
+      at,
+      handle: setTimeout(() => {
         this.timers.delete(key);
         this.add(key);
       }, ms),
-    );
+    });
   }
 
   /** Resolves when nothing is queued or running (timers may still be pending). */
@@ -63,7 +68,7 @@ export class WorkQueue {
   stop(): void {
     this.stopped = true;
     this.queued.clear();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.handle);
     this.timers.clear();
   }
 
