@@ -14,6 +14,7 @@ import { ServiceAccountController } from "../core/controllers/service-account-co
 import { DaemonSetController } from "../core/controllers/daemon-set/controller.ts";
 import { DeploymentController } from "../core/controllers/deployment/controller.ts";
 import { ReplicaSetController } from "../core/controllers/replica-set/controller.ts";
+import { SchedulerController } from "../core/scheduler/scheduler-controller.ts";
 import { CronJobController } from "../core/controllers/cron-job/cron-job-controller.ts";
 import { JobController } from "../core/controllers/job/job-controller.ts";
 import { StatefulSetController } from "../core/controllers/stateful-set/controller.ts";
@@ -63,7 +64,10 @@ export async function startControllers(registry: Registry, informer: Informer, c
     onError: (controller, key, err) => report(`${controller}: ${key}`)(err),
   };
   registerStandardIndexes(informer);
-  const controllers = opts.disableControllerManager ? [] : buildControllers(context, opts);
+  const controllers = [
+    ...(opts.disableControllerManager ? [] : buildControllers(context, opts)),
+    ...(opts.disableScheduler ? [] : [new SchedulerController(context)]),
+  ];
   await informer.start();
   for (const c of controllers) c.start?.();
   return {

@@ -27,7 +27,8 @@ export interface RecorderOptions {
 
 export class RegistryEventRecorder implements EventRecorder {
   private readonly seen = new Map<string, { namespace: string; name: string }>();
-  private chain: Promise<void> = Promise.resolve();
+  /** Writes of one event run in order; different events are written concurrently (one flush serves many). */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly registry: Registry,
@@ -35,17 +36,27 @@ export class RegistryEventRecorder implements EventRecorder {
   ) {}
 
   record(obj: KubeObject, type: EventType, reason: string, message: string): void {
-    this.chain = this.chain.then(() => this.write(obj, type, reason, message)).catch((e: unknown) => this.opts.onError?.(e));
+    const key = this.dedupKey(obj, type, reason, message);
+    const before = this.inFlight.get(key) ?? Promise.resolve();
+    const next = before.then(() => this.write(obj, type, reason, message)).catch((e: unknown) => this.opts.onError?.(e));
+    this.inFlight.set(key, next);
+    void next.then(() => {
+      if (this.inFlight.get(key) === next) this.inFlight.delete(key);
+    });
   }
 
   /** Resolves when every event recorded so far is written. */
-  flush(): Promise<void> {
-    return this.chain;
+  async flush(): Promise<void> {
+    while (this.inFlight.size) await Promise.all(this.inFlight.values());
+  }
+
+  private dedupKey(obj: KubeObject, type: EventType, reason: string, message: string): string {
+    return `${obj.metadata.uid}|${type}|${reason}|${message}`;
   }
 
   private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
     const now = rfc3339(this.opts.clock.now());
-    const dedupKey = `${obj.metadata.uid}|${type}|${reason}|${message}`;
+    const dedupKey = this.dedupKey(obj, type, reason, message);
     const known = this.seen.get(dedupKey);
     if (known) {
       try {
