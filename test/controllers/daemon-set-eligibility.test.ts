@@ -6,7 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { daemonPodTolerations } from "../../core/controllers/daemon-set/daemon-pod.ts";
 import { nodeShouldRunDaemonPod } from "../../core/controllers/daemon-set/eligibility.ts";
 import { fitsNodeAffinity, matchesNodeSelectorRequirement, type NodePlacementSpec, type NodeSelectorRequirement } from "../../core/controllers/daemon-set/node-affinity.ts";
-import { findUntoleratedTaint, toleratesTaint } from "../../core/controllers/daemon-set/taints.ts";
+import { findUntoleratedTaint } from "../../core/controllers/daemon-set/taints.ts";
+import { toleratesTaint } from "../../core/scheduler/plugins/taint-toleration.ts";
 import { Node, type Taint } from "../../core/resources/cluster.ts";
 import { PodSpec, type Toleration } from "../../core/resources/pod.ts";
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { planEvictions, planLifecycleTaints, planUnknownConditions, tolerates, type Taint } from "../../core/controllers/node-lifecycle/plan.ts";
+import { planEvictions, planLifecycleTaints, planUnknownConditions, type Taint } from "../../core/controllers/node-lifecycle/plan.ts";
+import { toleratesTaint as tolerates } from "../../core/scheduler/plugins/taint-toleration.ts";
+import type { Toleration } from "../../core/resources/pod.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -21,7 +23,7 @@ describe("tolerates", () => {
     [{ key: "other", operator: "Exists" }, false],
     [{ key: "node.kubernetes.io/unreachable", operator: "Equal", value: "" }, true],
     [{ key: "node.kubernetes.io/unreachable", operator: "Equal", value: "x" }, false],
-  ])("%j -> %p", (t, want) => expect(tolerates(t, unreachable)).toBe(want));
+  ])("%j -> %p", (t, want) => expect(tolerates(t as Toleration, unreachable as Parameters<typeof tolerates>[1])).toBe(want));
 });
 
 describe("planLifecycleTaints", () => {

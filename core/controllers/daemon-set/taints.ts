@@ -1,25 +1,12 @@
-// Taints and tolerations: whether a toleration tolerates a taint, and the
-// first taint of a node that a pod does not tolerate. After Kubernetes'
-// core/v1 helper ToleratesTaint and FindMatchingUntoleratedTaint.
+// The first taint of a node that a pod does not tolerate, among some effects
+// (after Kubernetes' FindMatchingUntoleratedTaint). Toleration matching
+// itself is the scheduler's, so the two can never disagree.
 
 import type { Taint } from "../../resources/cluster.ts";
 import type { Toleration } from "../../resources/pod.ts";
+import { tolerationsTolerateTaint } from "../../scheduler/plugins/taint-toleration.ts";
 
 export type TaintEffect = Taint["effect"];
-
-/** An empty key with Exists tolerates every taint; an empty effect tolerates every effect. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? "Equal") {
-    case "Equal":
-      return (t.value ?? "") === (taint.value ?? "");
-    case "Exists":
-      return true;
-    default:
-      return false;
-  }
-}
 
 /** The first taint with one of `effects` that no toleration tolerates. */
 export function findUntoleratedTaint(
@@ -27,5 +14,5 @@ export function findUntoleratedTaint(
   tolerations: readonly Toleration[],
   effects: readonly TaintEffect[],
 ): Taint | undefined {
-  return taints.find((taint) => effects.includes(taint.effect) && !tolerations.some((t) => toleratesTaint(t, taint)));
+  return taints.find((taint) => effects.includes(taint.effect) && !tolerationsTolerateTaint(tolerations, taint));
 }

@@ -5,6 +5,8 @@
 import { NOT_READY_TAINT, UNREACHABLE_TAINT } from "../../registry/admission/default-tolerations.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import { rfc3339 } from "../../clock.ts";
+import { toleratesTaint } from "../../scheduler/plugins/taint-toleration.ts";
+import type { Toleration } from "../../resources/pod.ts";
 
 export interface Taint {
   key: string;
@@ -13,13 +15,6 @@ export interface Taint {
   timeAdded?: string;
 }
 
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
 
 interface NodeCondition {
   type: string;
@@ -69,11 +64,6 @@ export function planLifecycleTaints(node: KubeObject, opts: { unreachable: boole
   return [...others, existing ?? { key: want, effect: "NoExecute", timeAdded: rfc3339(opts.nowMs) }];
 }
 
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.operator === "Exists") return !t.key || t.key === taint.key;
-  return t.key === taint.key && (t.value ?? "") === (taint.value ?? "");
-}
 
 export interface EvictionPlan {
   evict: KubeObject[];
@@ -92,7 +82,7 @@ export function planEvictions(taints: readonly Taint[], pods: readonly KubeObjec
     let deadline = Infinity;
     let untolerated = false;
     for (const taint of noExecute) {
-      const matching = tolerations.filter((t) => tolerates(t, taint));
+      const matching = tolerations.filter((t) => toleratesTaint(t, taint as Parameters<typeof toleratesTaint>[1]));
       if (!matching.length) {
         untolerated = true;
         break;
