@@ -1,18 +1,11 @@
 // Does a node satisfy a pod's hard placement rules: spec.nodeSelector and
-// requiredDuringSchedulingIgnoredDuringExecution node affinity. Pure
-// predicates after Kubernetes' component-helpers nodeaffinity package; the
-// DaemonSet controller needs them without a scheduler.
+// requiredDuringSchedulingIgnoredDuringExecution node affinity. The term
+// matching is the scheduler's (core/scheduler/node-selector.ts), so a
+// DaemonSet and the scheduler never disagree about a node.
 
-export interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
+import { anyTermMatches, compileTerm, compileTerms, termMatches, type NodeSelectorRequirement, type NodeSelectorTerm } from "../../scheduler/node-selector.ts";
 
-export interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
-}
+export type { NodeSelectorRequirement, NodeSelectorTerm };
 
 /** The parts of a PodSpec that pin it to nodes. */
 export interface NodePlacementSpec {
@@ -30,58 +23,15 @@ export interface NodeIdentity {
   labels: Readonly<Record<string, string>>;
 }
 
-const INT64 = /^[+-]?\d+$/;
-
-function parseInt64(s: string | undefined): bigint | undefined {
-  return s !== undefined && INT64.test(s) ? BigInt(s) : undefined;
-}
-
 /** One matchExpressions entry against node labels; an unknown operator or a bad value never matches. */
 export function matchesNodeSelectorRequirement(req: NodeSelectorRequirement, labels: Readonly<Record<string, string>>): boolean {
-  const has = Object.hasOwn(labels, req.key);
-  const value = has ? labels[req.key] : undefined;
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case "In":
-      return values.length > 0 && value !== undefined && values.includes(value);
-    case "NotIn":
-      return values.length > 0 && (value === undefined || !values.includes(value));
-    case "Exists":
-      return values.length === 0 && has;
-    case "DoesNotExist":
-      return values.length === 0 && !has;
-    case "Gt":
-    case "Lt": {
-      if (values.length !== 1) return false;
-      const want = parseInt64(values[0]);
-      const got = parseInt64(value);
-      if (want === undefined || got === undefined) return false;
-      return req.operator === "Gt" ? got > want : got < want;
-    }
-    default:
-      return false;
-  }
+  const term = compileTerm({ matchExpressions: [req] });
+  return term !== undefined && termMatches(term, "", labels);
 }
 
-/** matchFields supports only metadata.name with In/NotIn and one value, as in Kubernetes. */
-function matchesFieldRequirement(req: NodeSelectorRequirement, node: NodeIdentity): boolean {
-  if (req.key !== "metadata.name" || req.values?.length !== 1) return false;
-  if (req.operator === "In") return req.values[0] === node.name;
-  if (req.operator === "NotIn") return req.values[0] !== node.name;
-  return false;
-}
-
-/** Requirements of a term are ANDed; a term without any requirement matches nothing. */
-export function matchesNodeSelectorTerm(term: NodeSelectorTerm, node: NodeIdentity): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  return exprs.every((r) => matchesNodeSelectorRequirement(r, node.labels)) && fields.every((r) => matchesFieldRequirement(r, node));
-}
-
-/** Terms are ORed; no terms matches nothing. */
+/** Terms are ORed, requirements inside a term ANDed; a term without any requirement, or no terms, matches nothing. */
 export function matchesNodeSelectorTerms(terms: readonly NodeSelectorTerm[], node: NodeIdentity): boolean {
-  return terms.some((t) => matchesNodeSelectorTerm(t, node));
+  return anyTermMatches(compileTerms(terms), node.name, node.labels);
 }
 
 /** nodeSelector (every label equal) and, when present, the required node affinity. */
