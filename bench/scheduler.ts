@@ -11,6 +11,8 @@
 //
 //   node_modules/.bin/bun bench/scheduler.ts        (RUNS=3 by default)
 
+import { DeploymentController } from "../core/controllers/deployment/controller.ts";
+import { ReplicaSetController } from "../core/controllers/replica-set/controller.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +44,7 @@ interface RunResult {
   p50Ms: number;
   p99Ms: number;
   burstMs: number;
+  deploymentMs: number;
   backlogPerSec: number;
   planUs: number;
   eventsLagMs: number;
@@ -95,7 +98,7 @@ async function until(ok: () => boolean, what: string, timeoutMs = 120_000): Prom
 }
 
 /** The controller harness's composition, inline: LMDB in a temporary directory, informer, registry, events, GC, namespaces, scheduler. */
-async function cluster() {
+async function cluster(opts: { workloads?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "tug-bench-sched-"));
   const store = new LmdbStore({ path: dir });
   const informer = new Informer(store);
@@ -106,6 +109,7 @@ async function cluster() {
   registerStandardIndexes(informer);
   const scheduler = new SchedulerController(ctx);
   const others: Controller[] = [new GarbageCollector(ctx), new NamespaceController(ctx)];
+  if (opts.workloads) others.push(new ReplicaSetController(ctx), new DeploymentController(ctx));
   const created = new Map<string, number>();
   const bound = new Map<string, number>();
   informer.on({
@@ -148,7 +152,7 @@ async function cluster() {
 }
 
 /** The scheduler running while 10,000 Pods are created, then a burst of 100. */
-async function whileCreating(r: number): Promise<Omit<RunResult, "backlogPerSec">> {
+async function whileCreating(r: number): Promise<Omit<RunResult, "backlogPerSec" | "deploymentMs">> {
   const c = await cluster();
   try {
     c.scheduler.start();
@@ -210,8 +214,32 @@ async function backlog(r: number): Promise<number> {
   }
 }
 
+/** A Deployment with 100 replicas, from its creation to all 100 Pods bound (Deployment, ReplicaSet and scheduler at work). */
+async function deploymentToBound(r: number): Promise<number> {
+  const c = await cluster({ workloads: true });
+  try {
+    c.scheduler.start();
+    const labels = { app: "web-burst" };
+    const t0 = performance.now();
+    await c.registry.create("Deployment", "default", {
+      metadata: { name: "web-burst" },
+      spec: {
+        replicas: BURST,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "busybox", resources: { requests: { cpu: "50m", memory: "32Mi" } } }] } },
+      },
+    });
+    await until(() => [...c.bound.keys()].filter((n) => n.startsWith("web-burst-")).length >= BURST, "the Deployment's Pods bound");
+    const last = Math.max(...[...c.bound].filter(([n]) => n.startsWith("web-burst-")).map(([, t]) => t));
+    if (c.errors.length) console.error(`deployment run ${r}: ${c.errors.length} errors, first: ${c.errors[0]}`);
+    return last - t0;
+  } finally {
+    await c.stop();
+  }
+}
+
 async function run(r: number): Promise<RunResult> {
-  return { ...(await whileCreating(r)), backlogPerSec: await backlog(r) };
+  return { ...(await whileCreating(r)), backlogPerSec: await backlog(r), deploymentMs: await deploymentToBound(r) };
 }
 
 function median(xs: number[]): number {
@@ -230,6 +258,7 @@ async function main(): Promise<void> {
     ["creation to binding, p50", "p50Ms", "ms", ""],
     ["creation to binding, p99", "p99Ms", "ms", ""],
     [`burst of ${BURST} Pods until all bound`, "burstMs", "ms", ""],
+    [`Deployment of ${BURST} replicas, creation to all Pods bound`, "deploymentMs", "ms", ""],
     ["planScheduling alone, per decision", "planUs", "µs", ""],
     ["Events still to write after the last binding", "eventsLagMs", "ms", ""],
     ["RSS at the end of a run", "rssMB", "MB", ""],

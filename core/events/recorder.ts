@@ -75,7 +75,9 @@ export class RegistryEventRecorder implements EventRecorder {
       }
     }
     const namespace = obj.metadata.namespace || "default";
-    const name = `${obj.metadata.name}.${(this.opts.clock.now() * 1_000_000 + Math.floor(Math.random() * 1_000_000)).toString(16)}`;
+    // Time plus randomness, as hex; (ms * 1e6 + random) would lose the random part to float precision.
+    const suffix = Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, "0");
+    const name = `${obj.metadata.name}.${this.opts.clock.now().toString(16)}${suffix}`;
     await this.registry.create("Event", namespace, {
       metadata: { name, namespace },
       involvedObject: {
