@@ -10,7 +10,8 @@ let beating = true;
 const silent = new Set<string>();
 
 beforeAll(async () => {
-  s = await startTestServer(undefined, { nodeGracePeriodMs: 600, defaultTolerationSeconds: 1 });
+  // A grace period well above the heartbeat interval, even on a loaded CI machine.
+  s = await startTestServer(undefined, { nodeGracePeriodMs: 2500, defaultTolerationSeconds: 1 });
 });
 afterAll(async () => {
   beating = false;
@@ -30,13 +31,21 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
   return v;
 }
 
-/** The test's kubelets: heartbeats for live nodes, and Running+Ready for pods bound to them. */
+/** The test's kubelets: heartbeats for live nodes (their own loop, so pod work cannot delay them)... */
+async function heartbeats() {
+  while (beating) {
+    await Promise.all(
+      ["node-a", "node-b", "node-c"]
+        .filter((n) => !silent.has(n))
+        .map((n) => s.call("PATCH", `/api/v1/nodes/${n}/status`, { status: { conditions: readyStatus().conditions } }, { "content-type": "application/merge-patch+json" }).catch(() => {})),
+    );
+    await Bun.sleep(200);
+  }
+}
+
+/** ...and Running+Ready for pods bound to them. */
 async function kubelets() {
   while (beating) {
-    for (const n of ["node-a", "node-b", "node-c"]) {
-      if (silent.has(n)) continue;
-      await s.call("PATCH", `/api/v1/nodes/${n}/status`, { status: { conditions: readyStatus().conditions } }, { "content-type": "application/merge-patch+json" }).catch(() => {});
-    }
     const pods = (await s.call("GET", "/api/v1/pods").catch(() => undefined))?.body?.items ?? [];
     for (const p of pods) {
       if (!p.spec.nodeName || silent.has(p.spec.nodeName) || p.status?.phase === "Running") continue;
@@ -52,6 +61,7 @@ test("a Deployment spreads across nodes and survives a node going silent", async
   for (const n of ["node-a", "node-b", "node-c"]) {
     expect((await s.call("POST", "/api/v1/nodes", { metadata: { name: n, labels: { "kubernetes.io/hostname": n } }, status: readyStatus() })).status).toBe(201);
   }
+  void heartbeats();
   void kubelets();
   const dep = {
     metadata: { name: "web" },
@@ -80,9 +90,14 @@ test("a Deployment spreads across nodes and survives a node going silent", async
   const moved = await eventually(
     () => s.call("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb"),
     (r) => r.body.items.length === 6 && r.body.items.every((p: any) => p.spec.nodeName && p.spec.nodeName !== "node-c" && p.status?.phase === "Running"),
-    10_000,
+    20_000,
   );
   expect(moved.body.items.map((p: any) => p.spec.nodeName).filter((n: string) => n === "node-c")).toEqual([]);
-  const again = await eventually(() => s.call("GET", "/apis/apps/v1/namespaces/default/deployments/web"), (r) => r.body.status?.availableReplicas === 6);
+  const again = await eventually(() => s.call("GET", "/apis/apps/v1/namespaces/default/deployments/web"), (r) => r.body.status?.availableReplicas === 6, 15_000);
+  if (again.body.status.availableReplicas !== 6) {
+    const rs = (await s.call("GET", "/apis/apps/v1/namespaces/default/replicasets")).body.items.map((x: any) => ({ name: x.metadata.name, spec: x.spec.replicas, status: x.status }));
+    const pods = (await s.call("GET", "/api/v1/namespaces/default/pods")).body.items.map((p: any) => ({ name: p.metadata.name, node: p.spec.nodeName, status: p.status, owner: p.metadata.ownerReferences }));
+    console.error(JSON.stringify({ deployment: again.body.status, rs, pods }, null, 1));
+  }
   expect(again.body.status.availableReplicas).toBe(6);
 }, 30_000);
