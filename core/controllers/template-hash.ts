@@ -5,14 +5,15 @@
 
 const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
-function canonical(v: unknown): unknown {
+/** JSON where key order, nulls, empty maps and empty lists do not matter (apiequality.Semantic). */
+export function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v === null || typeof v !== "object") return v;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v).sort()) {
     const c = canonical((v as Record<string, unknown>)[k]);
     if (c === null || c === undefined) continue;
-    if (typeof c === "object" && !Array.isArray(c) && Object.keys(c).length === 0) continue;
+    if (Array.isArray(c) ? c.length === 0 : typeof c === "object" && Object.keys(c as object).length === 0) continue;
     out[k] = c;
   }
   return out;

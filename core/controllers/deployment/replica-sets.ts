@@ -5,22 +5,9 @@
 import type { Deployment, ReplicaSet } from "../../resources/apps.ts";
 import type { PodTemplateSpec } from "../../resources/pod.ts";
 import { newControllerRef } from "../owners.ts";
+import { canonical } from "../template-hash.ts";
 
 export const POD_TEMPLATE_HASH = "pod-template-hash";
-
-/** JSON where key order, nulls, empty maps and empty lists do not matter (apiequality.Semantic). */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v === null || typeof v !== "object") return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) {
-    const c = canonical((v as Record<string, unknown>)[k]);
-    if (c === null || c === undefined) continue;
-    if (Array.isArray(c) ? c.length === 0 : typeof c === "object" && Object.keys(c as object).length === 0) continue;
-    out[k] = c;
-  }
-  return out;
-}
 
 function withoutHash(t: PodTemplateSpec): unknown {
   const { [POD_TEMPLATE_HASH]: _, ...labels } = t.metadata.labels ?? {};
