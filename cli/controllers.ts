@@ -56,6 +56,7 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
 export async function startControllers(registry: Registry, informer: Informer, clock: Clock, opts: ControllerOptions = {}): Promise<RunningControllers> {
   const report = (what: string) => (err: unknown) => console.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   const events = new RegistryEventRecorder(registry, { component: "tug-controller-manager", clock, onError: report("events") });
+  const schedulerEvents = new RegistryEventRecorder(registry, { component: "default-scheduler", clock, onError: report("events") });
   const context: ControllerContext = {
     registry,
     informer,
@@ -66,7 +67,8 @@ export async function startControllers(registry: Registry, informer: Informer, c
   registerStandardIndexes(informer);
   const controllers = [
     ...(opts.disableControllerManager ? [] : buildControllers(context, opts)),
-    ...(opts.disableScheduler ? [] : [new SchedulerController(context)]),
+    // Its events say "default-scheduler", as kubectl users expect to read.
+    ...(opts.disableScheduler ? [] : [new SchedulerController({ ...context, events: schedulerEvents })]),
   ];
   await informer.start();
   for (const c of controllers) c.start?.();
@@ -77,6 +79,7 @@ export async function startControllers(registry: Registry, informer: Informer, c
       informer.stop();
       for (const c of controllers) c.stop();
       await events.flush();
+      await schedulerEvents.flush();
     },
   };
 }
