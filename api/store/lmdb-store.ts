@@ -159,7 +159,8 @@ export class LmdbStore implements Store {
     return this.write((rv) => {
       const current = this.objects.get(storageKey(key));
       if (!current) throw notFound(key);
-      const plan = planUpdate(current, mutate(structuredClone(current)), rv, displayName(key.kind, key.name));
+      // A second decode hands the mutation its own copy, cheaper than structuredClone.
+      const plan = planUpdate(current, mutate(this.objects.get(storageKey(key))!), rv, displayName(key.kind, key.name));
       if (plan.action === "unchanged") return { value: current };
       const type = plan.action === "remove" ? "DELETED" : "MODIFIED";
       return { value: plan.object, event: { type, object: plan.object, prev: current, rv } };

@@ -83,12 +83,13 @@ function checkResourceVersion(current: KubeObject, wanted: string | undefined, n
  */
 export function planUpdate(current: KubeObject, desired: KubeObject, rv: number, displayName: string): UpdatePlan {
   checkResourceVersion(current, desired.metadata?.resourceVersion, displayName);
-  const next = clone(desired);
+  // The store owns what the mutation returned; only metadata is rewritten here.
+  const next: KubeObject = { ...desired, metadata: { ...(desired.metadata ?? {}) } };
   const cm = current.metadata;
   next.apiVersion = current.apiVersion;
   next.kind = current.kind;
   next.metadata = {
-    ...(next.metadata ?? {}),
+    ...next.metadata,
     name: cm.name,
     uid: cm.uid,
     creationTimestamp: cm.creationTimestamp,
