@@ -102,7 +102,7 @@ async function cluster(opts: { workloads?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "tug-bench-sched-"));
   const store = new LmdbStore({ path: dir });
   const informer = new Informer(store);
-  const registry = new Registry(store, { namespaces: (n) => informer.get("Namespace", "", n), clock: systemClock });
+  const registry = new Registry(store, { cache: informer, clock: systemClock });
   const errors: string[] = [];
   const events = new RegistryEventRecorder(registry, { component: "default-scheduler", clock: systemClock, onError: (e) => errors.push(String(e)) });
   const ctx: ControllerContext = { registry, informer, clock: systemClock, events, onError: (c, k, e) => errors.push(`${c} ${k}: ${String(e)}`) };

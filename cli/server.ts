@@ -63,7 +63,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // One informer feeds the controllers and answers the registry's namespace checks.
   const informer = new Informer(store);
   const registry = new Registry(store, {
-    namespaces: (name) => informer.get("Namespace", "", name),
+    cache: informer,
     clock: systemClock,
     defaultTolerationSeconds: opts.defaultTolerationSeconds,
   });

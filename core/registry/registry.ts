@@ -55,12 +55,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Reads a Namespace from a cache kept current with the store (an informer), instead of the store. */
-export type NamespaceLookup = (name: string) => KubeObject | undefined;
+/**
+ * Objects read from a cache kept current with the store (the informer: it is
+ * updated before a write resolves), instead of from the store.
+ */
+export interface ObjectCache {
+  get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  list(kind: string, namespace?: string): KubeObject[];
+}
 
 export interface RegistryOptions {
-  /** Without it every namespaced create reads the Namespace from the store. */
-  namespaces?: NamespaceLookup;
+  /** Without it, admission reads namespaces, LimitRanges and quotas from the store on every create. */
+  cache?: ObjectCache;
   clock?: Clock;
   /** How long pods tolerate a not-ready or unreachable node (default 30 s). */
   defaultTolerationSeconds?: number;
@@ -73,11 +79,18 @@ export class Registry {
     readonly store: Store,
     private readonly opts: RegistryOptions = {},
   ) {
-    this.quota = new QuotaGate(store);
+    this.quota = new QuotaGate(
+      (kind, namespace) => this.listIn(kind, namespace),
+      (obj) => this.store.create(obj),
+    );
   }
 
   private key(kind: KindName, namespace: string, name: string): ObjectKey {
     return { kind, namespace: KINDS[kind].namespaced ? namespace : "", name };
+  }
+
+  private async listIn(kind: string, namespace: string): Promise<KubeObject[]> {
+    return this.opts.cache ? this.opts.cache.list(kind, namespace) : (await this.store.list(kind, { namespace })).items;
   }
 
   async get(kind: KindName, namespace: string, name: string): Promise<KubeObject> {
@@ -147,7 +160,7 @@ export class Registry {
 
   private async checkNamespace(kind: KindName, namespace: string): Promise<void> {
     if (!KINDS[kind].namespaced) return;
-    const ns = this.opts.namespaces ? this.opts.namespaces(namespace) : await this.store.get({ kind: "Namespace", namespace: "", name: namespace });
+    const ns = this.opts.cache ? this.opts.cache.get("Namespace", "", namespace) : await this.store.get({ kind: "Namespace", namespace: "", name: namespace });
     if (!ns) throw new TugError("NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
     if (ns.metadata.deletionTimestamp) {
       throw new TugError("Forbidden", `unable to create new content in namespace ${namespace} because it is being terminated`);
@@ -166,7 +179,7 @@ export class Registry {
     if ("reset" in rule) obj.status = rule.reset();
     let prepared = obj;
     if (kind === "Pod") {
-      const ranges = (await this.store.list("LimitRange", { namespace })).items as LimitRange[];
+      const ranges = (await this.listIn("LimitRange", namespace)) as LimitRange[];
       prepared = addDefaultTolerations(applyLimitRanges(prepared, ranges), this.opts.defaultTolerationSeconds ?? 30);
     }
     let admitted = this.admit(kind, prepared);

@@ -33,7 +33,7 @@ export async function startControllerHarness(build: (ctx: ControllerContext) => 
   const store = new LmdbStore({ path: dir });
   const clock = opts.clock ?? systemClock;
   const informer = new Informer(store);
-  const registry = new Registry(store, { namespaces: (n) => informer.get("Namespace", "", n), clock });
+  const registry = new Registry(store, { cache: informer, clock });
   const errors: string[] = [];
   const events = new RegistryEventRecorder(registry, { component: "test", clock, onError: (e) => errors.push(`events: ${String(e)}`) });
   const ctx: ControllerContext = { registry, informer, clock, events, onError: (c, k, e) => errors.push(`${c} ${k}: ${e instanceof Error ? e.message : String(e)}`) };

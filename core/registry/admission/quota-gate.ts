@@ -4,28 +4,31 @@
 
 import type { KubeObject } from "../../resources/object.ts";
 import type { ResourceQuota } from "../../resources/policy.ts";
-import type { Store } from "../../store/store.ts";
 import { checkQuotas, kindsCounted } from "./resource-quota.ts";
 
 export class QuotaGate {
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly store: Store) {}
+  /** `list` reads a namespace's objects of one kind; `create` writes. */
+  constructor(
+    private readonly list: (kind: string, namespace: string) => Promise<KubeObject[]>,
+    private readonly write: (obj: KubeObject) => Promise<KubeObject>,
+  ) {}
 
   /** Creates `obj` in `namespace`, or throws Forbidden if a quota would be exceeded. */
   async create(namespace: string, obj: KubeObject): Promise<KubeObject> {
-    const quotas = (await this.store.list("ResourceQuota", { namespace })).items as ResourceQuota[];
-    if (!quotas.length) return this.store.create(obj);
+    const quotas = (await this.list("ResourceQuota", namespace)) as ResourceQuota[];
+    if (!quotas.length) return this.write(obj);
     return this.serialized(namespace, async () => {
       checkQuotas(obj, quotas, await this.objectsCounted(namespace, quotas));
-      return this.store.create(obj);
+      return this.write(obj);
     });
   }
 
   /** The namespace's objects of every kind the quotas count. */
   private async objectsCounted(namespace: string, quotas: readonly ResourceQuota[]): Promise<KubeObject[]> {
     const out: KubeObject[] = [];
-    for (const k of kindsCounted(quotas)) out.push(...(await this.store.list(k, { namespace })).items);
+    for (const k of kindsCounted(quotas)) out.push(...(await this.list(k, namespace)));
     return out;
   }
 
