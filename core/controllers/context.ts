@@ -6,6 +6,7 @@ import type { Clock } from "../clock.ts";
 import type { EventRecorder } from "../events/recorder.ts";
 import type { Informer } from "../informer/informer.ts";
 import type { Registry } from "../registry/registry.ts";
+import { WorkQueue, type Reconcile } from "./work-queue.ts";
 
 export interface ControllerContext {
   registry: Registry;
@@ -24,4 +25,9 @@ export function nameKey(obj: { metadata: { namespace?: string; name?: string } }
 export function splitKey(key: string): { namespace: string; name: string } {
   const i = key.indexOf("/");
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** A controller's work queue, reporting failed reconciles through ctx.onError under the controller's name. */
+export function controllerQueue(ctx: ControllerContext, controller: string, reconcile: Reconcile, queueName = controller): WorkQueue {
+  return new WorkQueue(reconcile, { name: queueName, onError: (key, err) => ctx.onError(controller, key, err) });
 }

@@ -3,7 +3,6 @@
 // dependents are gone; an owner deleted with Orphan first releases its
 // dependents. Reconciles one object uid at a time from the informer cache.
 
-import { TugError } from "../errors.ts";
 import { isKindName } from "../resources/kinds.ts";
 import type { KubeObject } from "../resources/object.ts";
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type Registry } from "../registry/registry.ts";
@@ -11,12 +10,8 @@ import type { Informer } from "../informer/informer.ts";
 import { BY_OWNER, BY_UID, registerStandardIndexes } from "../informer/indexes.ts";
 import { WorkQueue } from "./work-queue.ts";
 import type { Controller } from "./controller.ts";
-import type { ControllerContext } from "./context.ts";
-
-
-function ignoreNotFound(e: unknown): void {
-  if (!(e instanceof TugError && e.code === "NotFound")) throw e;
-}
+import { type ControllerContext, controllerQueue } from "./context.ts";
+import { ignoreNotFound } from "./apply-errors.ts";
 
 export class GarbageCollector implements Controller {
   readonly name = "garbage-collector";
@@ -28,7 +23,7 @@ export class GarbageCollector implements Controller {
     this.registry = ctx.registry;
     const informer = (this.informer = ctx.informer);
     registerStandardIndexes(informer);
-    this.queue = new WorkQueue((uid) => this.reconcile(uid), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (uid) => this.reconcile(uid));
     informer.on({
       add: (o) => this.enqueue(o),
       update: (o) => this.enqueue(o),

@@ -2,13 +2,13 @@
 // Terminating, its content is deleted, and when nothing is left its
 // finalizer is removed so the namespace itself goes.
 
-import { TugError } from "../errors.ts";
 import { isKindName, KIND_NAMES, KINDS } from "../resources/kinds.ts";
 import { NAMESPACE_FINALIZER, type Registry } from "../registry/registry.ts";
 import type { Informer } from "../informer/informer.ts";
 import { WorkQueue } from "./work-queue.ts";
 import type { Controller } from "./controller.ts";
-import type { ControllerContext } from "./context.ts";
+import { type ControllerContext, controllerQueue } from "./context.ts";
+import { ignoreNotFound } from "./apply-errors.ts";
 
 const NAMESPACED = KIND_NAMES.filter((k) => KINDS[k].namespaced);
 const RECHECK_MS = 200;
@@ -22,7 +22,7 @@ export class NamespaceController implements Controller {
   constructor(ctx: ControllerContext) {
     this.registry = ctx.registry;
     const informer = (this.informer = ctx.informer);
-    this.queue = new WorkQueue((name) => this.reconcile(name), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (name) => this.reconcile(name));
     informer.on({
       add: (o) => o.kind === "Namespace" && o.metadata.deletionTimestamp && this.queue.add(o.metadata.name!),
       update: (o) => o.kind === "Namespace" && o.metadata.deletionTimestamp && this.queue.add(o.metadata.name!),
@@ -46,9 +46,7 @@ export class NamespaceController implements Controller {
       remaining += items.length;
       for (const o of items) {
         if (o.metadata.deletionTimestamp || !isKindName(o.kind)) continue;
-        await this.registry.delete(o.kind, name, o.metadata.name ?? "").catch((e: unknown) => {
-          if (!(e instanceof TugError && e.code === "NotFound")) throw e;
-        });
+        await this.registry.delete(o.kind, name, o.metadata.name ?? "").catch(ignoreNotFound);
       }
     }
     if (remaining > 0) return { requeueAfter: RECHECK_MS };

@@ -3,6 +3,8 @@
 
 import { apiVersionOf, isKindName } from "../resources/kinds.ts";
 import type { KubeObject, OwnerReference } from "../resources/object.ts";
+import type { Informer } from "../informer/informer.ts";
+import { BY_OWNER } from "../informer/indexes.ts";
 
 /** The ownerReference with controller: true, if any. */
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
@@ -22,4 +24,10 @@ export function newControllerRef(owner: KubeObject): OwnerReference {
     controller: true,
     blockOwnerDeletion: true,
   };
+}
+
+/** The objects of `kind` (Pods by default) that `owner` controls, from the informer's owner index. */
+export function controlledBy(informer: Informer, owner: KubeObject, kind = "Pod"): KubeObject[] {
+  const uid = owner.metadata.uid ?? "";
+  return informer.byIndex(BY_OWNER, uid).filter((o) => o.kind === kind && controllerOf(o)?.uid === uid);
 }

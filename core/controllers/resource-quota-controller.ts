@@ -6,7 +6,7 @@ import type { ResourceQuota } from "../resources/policy.ts";
 import { deepEqual } from "../deep-equal.ts";
 import { kindsCounted, quotaUsage } from "../registry/admission/resource-quota.ts";
 import type { Controller } from "./controller.ts";
-import { nameKey, splitKey, type ControllerContext } from "./context.ts";
+import { nameKey, splitKey, type ControllerContext, controllerQueue } from "./context.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export class ResourceQuotaController implements Controller {
@@ -14,7 +14,7 @@ export class ResourceQuotaController implements Controller {
   readonly queue: WorkQueue;
 
   constructor(private readonly ctx: ControllerContext) {
-    this.queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (key) => this.reconcile(key));
     const touch = (o: KubeObject) => {
       if (o.kind === "ResourceQuota") return this.queue.add(nameKey(o));
       if (!o.metadata.namespace) return;

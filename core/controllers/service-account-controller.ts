@@ -2,7 +2,7 @@
 
 import { TugError } from "../errors.ts";
 import type { Controller } from "./controller.ts";
-import type { ControllerContext } from "./context.ts";
+import { type ControllerContext, controllerQueue } from "./context.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 const DEFAULT_SA = "default";
@@ -12,7 +12,7 @@ export class ServiceAccountController implements Controller {
   readonly queue: WorkQueue;
 
   constructor(private readonly ctx: ControllerContext) {
-    this.queue = new WorkQueue((ns) => this.reconcile(ns), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (ns) => this.reconcile(ns));
     ctx.informer.on({
       add: (o) => o.kind === "Namespace" && this.queue.add(o.metadata.name!),
       update: (o) => o.kind === "Namespace" && this.queue.add(o.metadata.name!),

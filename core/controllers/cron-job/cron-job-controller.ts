@@ -11,12 +11,13 @@ import type { ObjectReference } from "../../resources/meta.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import { BY_OWNER, registerStandardIndexes } from "../../informer/indexes.ts";
 import type { Controller } from "../controller.ts";
-import { nameKey, splitKey, type ControllerContext } from "../context.ts";
+import { nameKey, splitKey, type ControllerContext, controllerQueue } from "../context.ts";
 import { controllerOf, isControlledBy } from "../owners.ts";
 import { WorkQueue } from "../work-queue.ts";
 import { RequeueTimers } from "../requeue-timers.ts";
 import { jobRef, planCronJob, type CronJobAction } from "./plan-cron-job.ts";
 import { hostTimeZone, isValidTimeZone } from "./time-zone.ts";
+import { errorText, isLookAgain } from "../apply-errors.ts";
 
 export interface CronJobControllerOptions {
   /**
@@ -27,14 +28,6 @@ export interface CronJobControllerOptions {
 }
 
 const LOOK_AGAIN_MS = 20;
-
-function isLookAgain(e: unknown): boolean {
-  return e instanceof TugError && (e.code === "Conflict" || e.code === "NotFound" || e.code === "AlreadyExists");
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 export class CronJobController implements Controller {
   readonly name = "cronjob";
@@ -51,7 +44,7 @@ export class CronJobController implements Controller {
     const zone = opts.defaultTimeZone ?? hostTimeZone();
     this.defaultTimeZone = isValidTimeZone(zone) ? zone : "UTC";
     registerStandardIndexes(ctx.informer);
-    this.queue = new WorkQueue((k) => this.reconcile(k), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (k) => this.reconcile(k));
     this.timers = new RequeueTimers(ctx.clock, (k) => this.queue.add(k));
     const add = (key: string) => (this.early ? this.early.add(key) : this.queue.add(key));
     const observe = (o: KubeObject) => {

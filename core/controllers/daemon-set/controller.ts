@@ -11,10 +11,10 @@ import type { DaemonSet } from "../../resources/apps.ts";
 import type { Node } from "../../resources/cluster.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import type { Informer } from "../../informer/informer.ts";
-import { BY_OWNER, registerStandardIndexes } from "../../informer/indexes.ts";
-import { nameKey, splitKey, type ControllerContext } from "../context.ts";
+import { registerStandardIndexes } from "../../informer/indexes.ts";
+import { nameKey, splitKey, type ControllerContext, controllerQueue } from "../context.ts";
 import type { Controller } from "../controller.ts";
-import { controllerOf } from "../owners.ts";
+import { controllerOf, controlledBy } from "../owners.ts";
 import { podNodeName } from "../pods.ts";
 import { WorkQueue, type ReconcileResult } from "../work-queue.ts";
 import { FailedPodBackoff } from "./failed-pod-backoff.ts";
@@ -48,7 +48,7 @@ export class DaemonSetController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     const informer = (this.informer = ctx.informer);
     registerStandardIndexes(informer);
-    this.queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (key) => this.reconcile(key));
     informer.on({
       add: (o) => this.observe(o),
       update: (o, old) => this.observe(o, old),
@@ -83,8 +83,7 @@ export class DaemonSetController implements Controller {
       return;
     }
     const ds = obj as DaemonSet;
-    const uid = ds.metadata.uid ?? "";
-    const pods = this.informer.byIndex(BY_OWNER, uid).filter((p) => p.kind === "Pod" && controllerOf(p)?.uid === uid);
+    const pods = controlledBy(this.informer, ds);
     const nodes = this.informer.list("Node") as Node[];
     const now = this.ctx.clock.now();
     const plan = planDaemonSet({ ds, nodes, pods, now, failedBackoff: this.backoff.until(key, now) });

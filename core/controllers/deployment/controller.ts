@@ -11,7 +11,7 @@ import type { Deployment, ReplicaSet } from "../../resources/apps.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import { deepEqual } from "../../deep-equal.ts";
 import { matchesLabels, selectorFromSpec } from "../../selectors/label-selector.ts";
-import type { ControllerContext } from "../context.ts";
+import { type ControllerContext, controllerQueue } from "../context.ts";
 import { nameKey, splitKey } from "../context.ts";
 import type { Controller } from "../controller.ts";
 import { controllerOf, isControlledBy } from "../owners.ts";
@@ -41,7 +41,7 @@ export class DeploymentController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     const informer = (this.informer = ctx.informer);
     registerStandardIndexes(informer);
-    this.queue = new WorkQueue((k) => this.reconcile(k), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (k) => this.reconcile(k));
     informer.on({
       add: (o) => {
         if (o.kind === "Deployment") this.queue.add(nameKey(o));

@@ -11,13 +11,14 @@ import type { Job } from "../../resources/batch.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import { BY_OWNER, BY_UID, registerStandardIndexes } from "../../informer/indexes.ts";
 import type { Controller } from "../controller.ts";
-import { nameKey, splitKey, type ControllerContext } from "../context.ts";
-import { controllerOf } from "../owners.ts";
+import { nameKey, splitKey, type ControllerContext, controllerQueue } from "../context.ts";
+import { controllerOf, controlledBy } from "../owners.ts";
 import { WorkQueue } from "../work-queue.ts";
 import type { BackoffPolicy, BackoffRecord } from "./job-backoff.ts";
 import { hasTrackingFinalizer, JOB_TRACKING_FINALIZER } from "./job-pods.ts";
 import { planJob, type JobAction } from "./plan-job.ts";
 import { RequeueTimers } from "../requeue-timers.ts";
+import { errorText, isLookAgain } from "../apply-errors.ts";
 
 export interface JobControllerOptions {
   /** Delay before failed pods are replaced; Kubernetes' 10 s doubling to 6 min by default. */
@@ -27,16 +28,8 @@ export interface JobControllerOptions {
 /** After a Conflict, NotFound or AlreadyExists the cache is about to change: look again shortly. */
 const LOOK_AGAIN_MS = 20;
 
-function isLookAgain(e: unknown): boolean {
-  return e instanceof TugError && (e.code === "Conflict" || e.code === "NotFound" || e.code === "AlreadyExists");
-}
-
 function ignoreGone(e: unknown): void {
   if (!(e instanceof TugError && (e.code === "NotFound" || e.code === "Conflict"))) throw e;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class JobController implements Controller {
@@ -54,8 +47,8 @@ export class JobController implements Controller {
   ) {
     const informer = ctx.informer;
     registerStandardIndexes(informer);
-    this.queue = new WorkQueue((k) => this.reconcile(k), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
-    this.orphans = new WorkQueue((k) => this.releaseOrphan(k), { name: `${this.name}-orphans`, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (k) => this.reconcile(k));
+    this.orphans = controllerQueue(ctx, this.name, (k) => this.releaseOrphan(k), `${this.name}-orphans`);
     this.timers = new RequeueTimers(ctx.clock, (k) => this.queue.add(k));
     informer.on({
       add: (o) => this.observe(o),
@@ -117,8 +110,7 @@ export class JobController implements Controller {
       this.timers.cancel(key);
       return;
     }
-    const uid = obj.metadata.uid ?? "";
-    const pods = this.ctx.informer.byIndex(BY_OWNER, uid).filter((p) => p.kind === "Pod" && controllerOf(p)?.uid === uid);
+    const pods = controlledBy(this.ctx.informer, obj);
     const now = this.ctx.clock.now();
     const plan = planJob({ job: obj as unknown as Job, pods, now, backoff: this.backoffs.get(key), backoffPolicy: this.opts.podFailureBackoff });
     if (!(await this.apply(obj, plan.actions))) {

@@ -5,7 +5,6 @@
 // exist are removed. Heartbeats live in memory (NodeHeartbeats).
 
 import { deepEqual } from "../../deep-equal.ts";
-import { TugError } from "../../errors.ts";
 import { PODS_BY_NODE } from "../../informer/indexes.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import type { Controller } from "../controller.ts";
@@ -13,16 +12,13 @@ import type { ControllerContext } from "../context.ts";
 import { isPodActive } from "../pods.ts";
 import { NodeHeartbeats } from "./heartbeats.ts";
 import { nodeTaints, planEvictions, planLifecycleTaints, planUnknownConditions, readyStatus } from "./plan.ts";
+import { ignoreNotFound } from "../apply-errors.ts";
 
 export interface NodeLifecycleOptions {
   /** How long a node may stay silent before it is Ready=Unknown (default 20 s). */
   gracePeriodMs?: number;
   /** How often nodes are checked (default 1 s). */
   monitorPeriodMs?: number;
-}
-
-function ignoreNotFound(e: unknown): void {
-  if (!(e instanceof TugError && e.code === "NotFound")) throw e;
 }
 
 export class NodeLifecycleController implements Controller {

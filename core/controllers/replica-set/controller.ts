@@ -11,7 +11,7 @@ import type { ReplicaSet } from "../../resources/apps.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import { deepEqual } from "../../deep-equal.ts";
 import { matchesLabels, selectorFromSpec } from "../../selectors/label-selector.ts";
-import type { ControllerContext } from "../context.ts";
+import { type ControllerContext, controllerQueue } from "../context.ts";
 import { nameKey, splitKey } from "../context.ts";
 import type { Controller } from "../controller.ts";
 import { controllerOf } from "../owners.ts";
@@ -43,7 +43,7 @@ export class ReplicaSetController implements Controller {
     const informer = (this.informer = ctx.informer);
     registerStandardIndexes(informer);
     this.expectations = new Expectations(ctx.clock);
-    this.queue = new WorkQueue((k) => this.reconcile(k), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (k) => this.reconcile(k));
     informer.on({
       add: (o) => {
         if (o.kind === "ReplicaSet") this.queue.add(nameKey(o));

@@ -9,10 +9,10 @@ import { TugError } from "../../errors.ts";
 import type { StatefulSet } from "../../resources/apps.ts";
 import type { KubeObject } from "../../resources/object.ts";
 import type { Informer } from "../../informer/informer.ts";
-import { BY_OWNER, registerStandardIndexes } from "../../informer/indexes.ts";
-import { nameKey, splitKey, type ControllerContext } from "../context.ts";
+import { registerStandardIndexes } from "../../informer/indexes.ts";
+import { nameKey, splitKey, type ControllerContext, controllerQueue } from "../context.ts";
 import type { Controller } from "../controller.ts";
-import { controllerOf } from "../owners.ts";
+import { controllerOf, controlledBy } from "../owners.ts";
 import { WorkQueue, type ReconcileResult } from "../work-queue.ts";
 import { planStatefulSet, type StatefulSetAction } from "./plan.ts";
 import { sameStatefulSetStatus, type StatefulSetStatusFields } from "./status.ts";
@@ -36,7 +36,7 @@ export class StatefulSetController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     const informer = (this.informer = ctx.informer);
     registerStandardIndexes(informer);
-    this.queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, onError: (k, e) => ctx.onError(this.name, k, e) });
+    this.queue = controllerQueue(ctx, this.name, (key) => this.reconcile(key));
     informer.on({
       add: (o) => this.observe(o),
       update: (o, old) => this.observe(o, old),
@@ -66,8 +66,7 @@ export class StatefulSetController implements Controller {
     const obj = this.informer.get("StatefulSet", namespace, name);
     if (!obj) return;
     const sts = obj as StatefulSet;
-    const uid = sts.metadata.uid ?? "";
-    const pods = this.informer.byIndex(BY_OWNER, uid).filter((p) => p.kind === "Pod" && controllerOf(p)?.uid === uid);
+    const pods = controlledBy(this.informer, sts);
     const plan = planStatefulSet({ sts, pods, now: this.ctx.clock.now() });
 
     const { raced, error } = await this.apply(sts, plan.actions);
