@@ -42,7 +42,7 @@ export class NamespaceController implements Controller {
     }
     let remaining = 0;
     for (const kind of NAMESPACED) {
-      const { items } = await this.registry.store.list(kind, { namespace: name });
+      const items = this.informer.list(kind, name);
       remaining += items.length;
       for (const o of items) {
         if (o.metadata.deletionTimestamp || !isKindName(o.kind)) continue;

@@ -14,6 +14,9 @@ import { NodeHeartbeats } from "./heartbeats.ts";
 import { nodeTaints, planEvictions, planLifecycleTaints, planUnknownConditions, readyStatus } from "./plan.ts";
 import { ignoreNotFound } from "../apply-errors.ts";
 
+/** A full scan of pods for vanished nodes (Kubernetes' pod GC runs every 20 s); deletions are handled at once. */
+const ORPHAN_SWEEP_MS = 30_000;
+
 export interface NodeLifecycleOptions {
   /** How long a node may stay silent before it is Ready=Unknown (default 20 s). */
   gracePeriodMs?: number;
@@ -28,6 +31,10 @@ export class NodeLifecycleController implements Controller {
   private readonly periodMs: number;
   private timer: ReturnType<typeof setInterval> | undefined;
   private running = false;
+  /** Nodes deleted since the last pass: their pods go at once. */
+  private readonly goneNodes = new Set<string>();
+  /** When every pod was last checked for a missing node (covers binds to nodes that never existed). */
+  private lastSweep = -Infinity;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -41,7 +48,11 @@ export class NodeLifecycleController implements Controller {
         // Any status the node (or a tool) posts is a heartbeat; the Unknown this controller writes is not.
         if (o.kind === "Node" && !deepEqual(o.status, old.status) && readyStatus(o) !== "Unknown") this.heartbeat(o.metadata.name!);
       },
-      delete: (o) => o.kind === "Node" && this.heartbeats.forget(o.metadata.name!),
+      delete: (o) => {
+        if (o.kind !== "Node") return;
+        this.heartbeats.forget(o.metadata.name!);
+        this.goneNodes.add(o.metadata.name!);
+      },
     });
   }
 
@@ -67,7 +78,17 @@ export class NodeLifecycleController implements Controller {
       for (const node of nodes) {
         await this.checkNode(node).catch((e: unknown) => this.ctx.onError(this.name, node.metadata.name ?? "", e));
       }
-      await this.removeOrphanPods(new Set(nodes.map((n) => n.metadata.name ?? "")));
+      const present = new Set(nodes.map((n) => n.metadata.name ?? ""));
+      const now = this.ctx.clock.now();
+      if (now - this.lastSweep >= ORPHAN_SWEEP_MS) {
+        this.lastSweep = now;
+        this.goneNodes.clear();
+        await this.removeOrphanPods(this.ctx.informer.list("Pod"), present);
+      } else if (this.goneNodes.size) {
+        const gone = [...this.goneNodes];
+        this.goneNodes.clear();
+        await this.removeOrphanPods(gone.flatMap((n) => this.ctx.informer.byIndex(PODS_BY_NODE, n)), present);
+      }
     } catch (e) {
       this.ctx.onError(this.name, "monitor", e);
     } finally {
@@ -107,8 +128,8 @@ export class NodeLifecycleController implements Controller {
     }
   }
 
-  private async removeOrphanPods(nodes: Set<string>): Promise<void> {
-    for (const pod of this.ctx.informer.list("Pod")) {
+  private async removeOrphanPods(pods: readonly KubeObject[], nodes: Set<string>): Promise<void> {
+    for (const pod of pods) {
       const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
       if (!nodeName || nodes.has(nodeName) || pod.metadata.deletionTimestamp) continue;
       this.ctx.events.record(pod, "Normal", "PodGCOrphaned", `Deleting pod ${pod.metadata.name}: node ${nodeName} no longer exists`);
