@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { eventually } from "../support.ts";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -11,16 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s.cleanup();
 });
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await Bun.sleep(20);
-    v = await fn();
-  }
-  return v;
-}
 
 const rsPath = "/apis/apps/v1/namespaces/default/replicasets";
 const podsPath = "/api/v1/namespaces/default/pods";
@@ -38,7 +29,6 @@ async function ownerWithPods(name: string) {
   expect(await eventually(() => podNames(`${name}-`), (n) => n.length === 2)).toHaveLength(2);
   return rs;
 }
-
 
 describe("propagation policies", () => {
   test("Background (the default) deletes the owner at once and its dependents after", async () => {

@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { eventually } from "../support.ts";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -12,16 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s.cleanup();
 });
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 3000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await Bun.sleep(20);
-    v = await fn();
-  }
-  return v;
-}
 
 const pod = (name: string, resources?: object) => ({ metadata: { name }, spec: { containers: [{ name: "c", image: "busybox", ...(resources ? { resources } : {}) }] } });
 

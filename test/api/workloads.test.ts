@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { eventually } from "../support.ts";
 
 let s: TestServer;
 let beating = true;
@@ -20,16 +21,6 @@ afterAll(async () => {
 
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 const readyStatus = () => ({ conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now() }], allocatable: { cpu: "4", memory: "8Gi", pods: "110" }, capacity: { cpu: "4", memory: "8Gi", pods: "110" } });
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await Bun.sleep(50);
-    v = await fn();
-  }
-  return v;
-}
 
 /** The test's kubelets: heartbeats for live nodes (their own loop, so pod work cannot delay them)... */
 async function heartbeats() {

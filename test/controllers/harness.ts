@@ -58,13 +58,4 @@ export async function startControllerHarness(build: (ctx: ControllerContext) => 
   };
 }
 
-/** Polls `fn` until `ok` holds (or the time is up) and returns the last value. */
-export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await Bun.sleep(10);
-    v = await fn();
-  }
-  return v;
-}
+export { eventually } from "../support.ts";

@@ -6,6 +6,7 @@ import { describe, expect, test, afterEach } from "bun:test";
 import type { KubeObject } from "../../core/resources/object.ts";
 import type { Store, StoreEvent } from "../../core/store/store.ts";
 import { TugError } from "../../core/errors.ts";
+import { codeOf } from "../support.ts";
 
 export interface StoreFactory {
   /** A fresh, empty store with the given event-history window. */
@@ -19,16 +20,6 @@ export function cm(name: string, data: Record<string, string> = {}, namespace = 
 }
 
 const key = (name: string, namespace = "default") => ({ kind: "ConfigMap", namespace, name });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof TugError) return e.code;
-    throw e;
-  }
-}
 
 function collect(store: Store, opts: Parameters<Store["watch"]>[0]) {
   const seen: StoreEvent[] = [];

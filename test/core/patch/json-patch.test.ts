@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { TugError } from "../../../core/errors.ts";
 import { applyJsonPatch, MAX_JSON_PATCH_OPERATIONS } from "../../../core/patch/json-patch.ts";
-
-function errorOf(f: () => unknown): TugError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TugError) return e;
-    throw e;
-  }
-  throw new Error("expected a TugError");
-}
+import { errorOf } from "../../support.ts";
 
 describe("applyJsonPatch: RFC 6902 appendix A", () => {
   // [section, target, ops, result]

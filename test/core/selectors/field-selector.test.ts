@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { TugError } from "../../../core/errors.ts";
 import type { KindName } from "../../../core/resources/kinds.ts";
 import type { KubeObject } from "../../../core/resources/object.ts";
 import {
@@ -10,16 +9,7 @@ import {
   supportedFieldLabels,
   unescapeFieldValue,
 } from "../../../core/selectors/field-selector.ts";
-
-function errorOf(f: () => unknown): TugError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TugError) return e;
-    throw e;
-  }
-  throw new Error("expected a TugError");
-}
+import { errorOf } from "../../support.ts";
 
 const pod: KubeObject = {
   apiVersion: "v1",

@@ -12,16 +12,7 @@ import {
   selectorFromSet,
   selectorFromSpec,
 } from "../../../core/selectors/label-selector.ts";
-
-function errorOf(f: () => unknown): TugError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TugError) return e;
-    throw e;
-  }
-  throw new Error("expected a TugError");
-}
+import { errorOf } from "../../support.ts";
 
 describe("parseLabelSelector", () => {
   // [input, canonical form]

@@ -1,0 +1,36 @@
+// Small helpers every test folder uses.
+
+import { TugError } from "../core/errors.ts";
+
+/** Polls `fn` until `ok` holds or the time is up, and returns the last value (the caller's expect then shows it). */
+export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < end) {
+    await Bun.sleep(20);
+    v = await fn();
+  }
+  return v;
+}
+
+/** The TugError `f` throws; fails the test if it throws nothing or something else. */
+export function errorOf(f: () => unknown): TugError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TugError) return e;
+    throw e;
+  }
+  throw new Error("expected a TugError");
+}
+
+/** "ok", or the code of the TugError the promise rejects with. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    if (e instanceof TugError) return e.code;
+    throw e;
+  }
+}
