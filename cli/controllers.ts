@@ -8,6 +8,7 @@ import { GarbageCollector } from "../core/controllers/garbage-collector.ts";
 import { NamespaceController } from "../core/controllers/namespace-controller.ts";
 import { RegistryEventRecorder } from "../core/events/recorder.ts";
 import { EventTtlController } from "../core/controllers/event-ttl-controller.ts";
+import { NodeIpamController } from "../core/controllers/node-ipam-controller.ts";
 import { NodeLifecycleController, type NodeLifecycleOptions } from "../core/controllers/node-lifecycle/controller.ts";
 import { ResourceQuotaController } from "../core/controllers/resource-quota-controller.ts";
 import { ServiceAccountController } from "../core/controllers/service-account-controller.ts";
@@ -43,6 +44,7 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
     new ServiceAccountController(ctx),
     new ResourceQuotaController(ctx),
     new NodeLifecycleController(ctx, opts.nodeLifecycle),
+    new NodeIpamController(ctx),
     new EventTtlController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),

@@ -4,12 +4,16 @@
 
 import { TugError } from "../core/errors.ts";
 import { runServer } from "./server.ts";
+import { runAgent } from "./agent.ts";
+import { runImage } from "./image.ts";
 import { TUG_VERSION } from "./version.ts";
 
 const USAGE = `usage: tug <command> [flags]
 
 commands:
-  server     run the API server, store and controllers (npm start)
+  server     run the API server, store, controllers and this machine's agent (npm start)
+  agent      run a node agent that joins a server (tug agent --server URL)
+  image      image import FILE.tar: load an image archive into the local runtime
   version    print the version
 
 run 'tug <command> --help' for the flags of a command`;
@@ -19,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
   switch (verb) {
     case "server":
       return runServer(rest);
+    case "agent":
+      return runAgent(rest);
+    case "image":
+      return runImage(rest);
     case "version":
     case "--version":
       console.log(`tug ${TUG_VERSION}`);

@@ -2,7 +2,7 @@
 // controllers and API into one running server. Shuts down cleanly on
 // SIGINT/SIGTERM: stop accepting, stop controllers, flush and close the store.
 
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mkdirSync } from "node:fs";
@@ -16,6 +16,7 @@ import { ensureSystemNamespaces } from "../api/bootstrap.ts";
 import { startControllers } from "./controllers.ts";
 import { Informer } from "../core/informer/informer.ts";
 import { TUG_VERSION } from "./version.ts";
+import { portNumber, runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
 
 const HELP = `usage: tug server [flags]
@@ -28,7 +29,11 @@ const HELP = `usage: tug server [flags]
   --default-toleration-seconds SECONDS
                    how long pods stay on a not-ready or unreachable node before eviction (default 30)
   --disable-controller-manager   run no controllers (an API server and store only)
-  --disable-scheduler            do not schedule pods (bind them with another scheduler)`;
+  --disable-scheduler            do not schedule pods (bind them with another scheduler)
+  --disable-agent                run no node agent for this machine (a control-plane-only server)
+  --node-name NAME               this machine's node name (default: the hostname)
+  --runtime NAME                 containerd | docker | auto (default auto)
+  --kubelet-port N               port of the embedded agent's endpoint for logs (default 10250)`;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TUG_DATA_DIR) return env.TUG_DATA_DIR;
@@ -47,6 +52,8 @@ export interface ServerOptions {
   defaultTolerationSeconds?: number;
   disableControllerManager?: boolean;
   disableScheduler?: boolean;
+  /** The embedded node agent for this machine; absent = none. */
+  agent?: Omit<AgentOptions, "server" | "dataDir"> & { dataDir?: string };
 }
 
 export interface RunningServer {
@@ -90,6 +97,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.bind === "0.0.0.0" || opts.bind === "::" ? "127.0.0.1" : opts.bind;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   const kubeconfig = writeAdminKubeconfig(opts.dataDir, url);
+  let agent: RunningAgent | undefined;
+  if (opts.agent) {
+    try {
+      agent = await startAgent({ ...opts.agent, server: url, dataDir: opts.agent.dataDir ?? join(opts.dataDir, "agent") });
+    } catch (e) {
+      // The API still serves; the node simply does not join (the log names why).
+      console.error(`embedded agent not started: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   ready = true;
   let stopped = false;
   return {
@@ -101,6 +117,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (stopped) return;
       stopped = true;
       ready = false;
+      await agent?.stop();
       await server.stop(true);
       await controllers.stop();
       await store.close();
@@ -124,6 +141,10 @@ export async function runServer(args: string[]): Promise<number> {
       "default-toleration-seconds": { type: "string", default: "30" },
       "disable-controller-manager": { type: "boolean", default: false },
       "disable-scheduler": { type: "boolean", default: false },
+      "disable-agent": { type: "boolean", default: false },
+      "node-name": { type: "string" },
+      runtime: { type: "string", default: "auto" },
+      "kubelet-port": { type: "string", default: "10250" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -143,6 +164,9 @@ export async function runServer(args: string[]): Promise<number> {
     defaultTolerationSeconds: seconds(values["default-toleration-seconds"], "--default-toleration-seconds"),
     disableControllerManager: values["disable-controller-manager"],
     disableScheduler: values["disable-scheduler"],
+    agent: values["disable-agent"]
+      ? undefined
+      : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime), kubeletPort: portNumber(values["kubelet-port"], "--kubelet-port") },
   });
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

@@ -25,7 +25,10 @@ function resourceList(group: string, version: string) {
       ...(k.categories.length ? { categories: k.categories } : {}),
     });
     if (k.hasStatus) resources.push({ name: `${k.plural}/status`, singularName: "", namespaced: k.namespaced, kind, verbs: ["get", "patch", "update"] });
-    if (kind === "Pod") resources.push({ name: "pods/binding", singularName: "", namespaced: true, kind: "Binding", verbs: ["create"] });
+    if (kind === "Pod") {
+      resources.push({ name: "pods/binding", singularName: "", namespaced: true, kind: "Binding", verbs: ["create"] });
+      resources.push({ name: "pods/log", singularName: "", namespaced: true, kind: "Pod", verbs: ["get"] });
+    }
     if (k.hasScale) {
       resources.push({ name: `${k.plural}/scale`, singularName: "", namespaced: k.namespaced, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
     }

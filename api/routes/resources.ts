@@ -7,6 +7,7 @@ import { TugError } from "../../core/errors.ts";
 import { apiVersionOf, KINDS, type KindName } from "../../core/resources/kinds.ts";
 import type { Registry, Subresource } from "../../core/registry/registry.ts";
 import { readBody } from "../body.ts";
+import { podLogs } from "./pod-logs.ts";
 import { parseResourcePath, type ResourcePath } from "../request-path.ts";
 import { successStatus } from "../status.ts";
 import { watchResponse, type WatchTiming } from "../watch-stream.ts";
@@ -36,9 +37,10 @@ function listBody(kind: KindName, items: unknown[], rv: number, cont?: string) {
   return { kind: `${kind}List`, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(rv), ...(cont ? { continue: cont } : {}) }, items };
 }
 
-function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | undefined {
+function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | "log" | undefined {
   if (sub === undefined) return undefined;
   if (sub === "binding" && kind === "Pod") return "binding";
+  if (sub === "log" && kind === "Pod") return "log";
   if (sub === "status" && KINDS[kind].hasStatus) return "status";
   if (sub === "scale" && KINDS[kind].hasScale) return "scale";
   throw notFoundPath();
@@ -107,6 +109,7 @@ async function handleItem(c: Context, registry: Registry, p: ResourcePath & { na
     await registry.bind(namespace, name, await readBody(c.req.raw));
     return c.json(successStatus({}), 201);
   }
+  if (sub === "log") return podLogs(c, registry, namespace, name);
   if (sub === "scale") {
     if (method === "GET") return c.json(await registry.getScale(kind, namespace, name));
     if (method === "PUT") return c.json(await registry.updateScale(kind, namespace, name, await readBody(c.req.raw)));

@@ -1,0 +1,43 @@
+// The agent's one narrow interface to the control plane. Inputs: the desired
+// state of this node (its pods and the ConfigMaps/Secrets they reference).
+// Outputs: the Node, pod statuses, the end of a pod's deletion. The HTTP link
+// (list + watch against the API) implements it today; the WebSocket mesh will
+// replace the transport without touching the rest of the agent.
+
+import type { KubeObject } from "../../core/resources/object.ts";
+
+export interface DesiredState {
+  /** Pods bound to this node (spec.nodeName), as the server has them. */
+  pods: KubeObject[];
+  /** ConfigMaps and Secrets the pods reference, by "namespace/name". */
+  configMaps: Map<string, KubeObject>;
+  secrets: Map<string, KubeObject>;
+}
+
+export interface PodStatusReport {
+  namespace: string;
+  name: string;
+  uid: string;
+  status: Record<string, unknown>;
+}
+
+export interface LinkHandlers {
+  /** A full, consistent picture of this node's desired state (called again on every change). */
+  desired(state: DesiredState): void;
+  /** The link came up (true) or went down (false). */
+  connection(up: boolean): void;
+}
+
+export interface AgentLink {
+  /** Starts following the desired state; keeps reconnecting on its own until close(). */
+  start(handlers: LinkHandlers): void;
+  /**
+   * Creates the Node when it is missing, else merges labels/annotations and
+   * status into it; returns the server's Node (spec.podCIDR, taints).
+   * Rejects when the server is unreachable.
+   */
+  upsertNode(node: { labels: Record<string, string>; annotations: Record<string, string>; status: Record<string, unknown> }): Promise<KubeObject>;
+  /** Pod statuses, batched by the caller; a pod that no longer exists is skipped. */
+  reportPodStatuses(batch: PodStatusReport[]): Promise<void>;
+  close(): Promise<void>;
+}

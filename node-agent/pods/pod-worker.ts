@@ -1,0 +1,543 @@
+// One pod on this node, from sandbox to teardown. Level-triggered: each
+// sync() looks at what the runtime reports for the pod and takes the next
+// steps (sandbox and network, volumes, init containers in order, containers
+// with restart policy and back-off, probes), then recomputes the status.
+// Runs never overlap; everything it does is safe to repeat, so a restarted
+// agent adopts running containers instead of duplicating them.
+
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { defaultPullPolicy } from "../../core/resources/container.ts";
+import type { Pod } from "../../core/resources/pod.ts";
+import { ContainerProbes } from "../probes/container-probes.ts";
+import {
+  LABEL_ATTEMPT,
+  LABEL_CONTAINER,
+  LABEL_NODE,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  RuntimeError,
+  type ContainerRuntime,
+  type ContainerState,
+  type Labels,
+  type Mount,
+  type Sandbox,
+} from "../runtime/runtime.ts";
+import { ConfigError, planContainerConfig } from "./container-config.ts";
+import { planPodStatus, podPhase, type ContainerView, type PodView } from "./pod-status.ts";
+import { crashBackoffMs, shouldRestart } from "./restart-policy.ts";
+import { ensureVolumes, type VolumeSources } from "./volumes.ts";
+
+type Container = Pod["spec"]["containers"][number];
+type K8sState = ContainerView["state"];
+
+/** The pod network the worker needs (CNI in production). */
+export interface PodNetwork {
+  add(sandboxId: string, netnsPath: string, ports: { hostPort: number; containerPort: number; protocol: "tcp" | "udp"; hostIP?: string }[]): Promise<{ ip: string }>;
+  del(sandboxId: string, netnsPath?: string): Promise<void>;
+}
+
+export interface PodWorkerDeps {
+  runtime: ContainerRuntime;
+  /** Undefined until the node has a pod CIDR. */
+  network: () => PodNetwork | undefined;
+  nodeName: string;
+  hostIP: () => string;
+  podsDir: string;
+  sources: () => VolumeSources;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+interface Track {
+  /** Latest attempt started (-1: never). Attempt n is the n-th restart. */
+  attempt: number;
+  /** A start that failed before anything ran (ContainerCannotRun), kept as the attempt's result. */
+  failedStart?: { attempt: number; terminated: NonNullable<K8sState["terminated"]> };
+  waiting?: { reason: string; message?: string };
+  imagePullFailures: number;
+  imageRetryAt: number;
+  probes?: ContainerProbes;
+  probesFor?: string;
+  probe: { started: boolean; ready: boolean; failed: boolean };
+  stopping?: string;
+  /** When the worker first saw the latest attempt exited (runtimes without finishedAt). */
+  exitSeenAt?: number;
+}
+
+export function sandboxIdOf(nodeName: string, podUid: string): string {
+  return `tug-${new Bun.CryptoHasher("sha256").update(`${nodeName}/${podUid}`).digest("hex").slice(0, 12)}`;
+}
+
+export class PodWorker {
+  readonly uid: string;
+  readonly sandboxId: string;
+  private sandbox: Sandbox | undefined;
+  private podIP: string | undefined;
+  private readonly tracks = new Map<string, Track>();
+  private initDone = false;
+  private torndown = false;
+  private terminating: Promise<void> | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private sourcesSeen = -1;
+  private volumeDirs: Map<string, string> | undefined;
+  private readonly startTime: string;
+  private lastStatus: Record<string, unknown> | undefined;
+  private podError: { reason: string; message: string } | undefined;
+
+  constructor(
+    private readonly deps: PodWorkerDeps,
+    private pod: Pod,
+  ) {
+    this.uid = pod.metadata.uid!;
+    this.sandboxId = sandboxIdOf(deps.nodeName, this.uid);
+    this.startTime = pod.status?.startTime ?? new Date(deps.now()).toISOString();
+  }
+
+  get podDir(): string {
+    return join(this.deps.podsDir, this.uid);
+  }
+
+  get namespace(): string {
+    return this.pod.metadata.namespace ?? "default";
+  }
+
+  get name(): string {
+    return this.pod.metadata.name!;
+  }
+
+  /** The pod's terminationGracePeriodSeconds. */
+  graceSeconds(): number {
+    return this.pod.spec.terminationGracePeriodSeconds ?? 30;
+  }
+
+  update(pod: Pod): void {
+    this.pod = pod;
+  }
+
+  /** The status to report, after the latest sync. */
+  status(): Record<string, unknown> | undefined {
+    return this.lastStatus;
+  }
+
+  /** Runtime id of a container's current (or previous) attempt, for logs. */
+  containerIdOf(name: string, previous: boolean): string | undefined {
+    const t = this.tracks.get(name);
+    if (!t || t.attempt < 0) return undefined;
+    const attempt = previous ? t.attempt - 1 : t.attempt;
+    return attempt < 0 ? undefined : this.containerId(name, attempt);
+  }
+
+  logPathOf(containerId: string): string {
+    return join(this.podDir, "logs", `${containerId}.log`);
+  }
+
+  containerNames(): string[] {
+    return [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].map((c) => c.name);
+  }
+
+  /** One pass; calls never overlap. `observed` holds this pod's containers, `sandboxes` every sandbox id present. */
+  sync(observed: ContainerState[], sandboxes: Set<string>, sourcesVersion: number): Promise<void> {
+    this.running = this.running.then(() => (this.terminating ? undefined : this.syncOnce(observed, sandboxes, sourcesVersion))).catch((e) => {
+      this.deps.log(`pod ${this.namespace}/${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return this.running;
+  }
+
+  /** Stops every container (SIGTERM, then SIGKILL after the grace period) and removes the pod from the node. */
+  terminate(graceSeconds: number): Promise<void> {
+    this.terminating ??= this.running.then(async () => {
+      for (const t of this.tracks.values()) t.probes?.stop();
+      const mine = await this.deps.runtime.listContainers({ [LABEL_NODE]: this.deps.nodeName, [LABEL_POD_UID]: this.uid });
+      await Promise.all(mine.map((c) => this.deps.runtime.stopContainer(c.id, graceSeconds)));
+      await Promise.all(mine.map((c) => this.deps.runtime.removeContainer(c.id)));
+      await this.teardownSandbox();
+      rmSync(this.podDir, { recursive: true, force: true });
+    });
+    return this.terminating;
+  }
+
+  private async syncOnce(observed: ContainerState[], sandboxes: Set<string>, sourcesVersion: number): Promise<void> {
+    const byAttempt = new Map<string, Map<number, ContainerState>>();
+    for (const c of observed) {
+      const name = c.labels[LABEL_CONTAINER];
+      if (name === undefined) continue;
+      const attempts = byAttempt.get(name) ?? new Map<number, ContainerState>();
+      attempts.set(Number(c.labels[LABEL_ATTEMPT] ?? 0), c);
+      byAttempt.set(name, attempts);
+    }
+    this.adopt(byAttempt);
+    const phase = this.currentPhase(byAttempt);
+    if (phase === "Succeeded" || phase === "Failed") {
+      // Done: the IP goes back to the pool; the exited containers stay for logs until the pod is deleted.
+      for (const t of this.tracks.values()) t.probes?.stop();
+      await this.releaseNetwork();
+      this.lastStatus = this.computeStatus(byAttempt);
+      return;
+    }
+    this.podError = undefined;
+    if (await this.ensureSandbox(observed, sandboxes)) {
+      if (this.ensurePodFiles(sourcesVersion)) await this.syncContainers(byAttempt);
+    }
+    this.lastStatus = this.computeStatus(byAttempt);
+  }
+
+  /** After an agent restart: continue from the attempts the runtime still has. */
+  private adopt(byAttempt: Map<string, Map<number, ContainerState>>): void {
+    for (const name of this.containerNames()) {
+      const t = this.track(name);
+      const attempts = byAttempt.get(name);
+      if (!attempts) continue;
+      const latest = Math.max(...attempts.keys());
+      if (latest > t.attempt) {
+        t.attempt = latest;
+        t.failedStart = undefined;
+      }
+    }
+  }
+
+  private track(name: string): Track {
+    let t = this.tracks.get(name);
+    if (!t) {
+      t = { attempt: -1, imagePullFailures: 0, imageRetryAt: 0, probe: { started: false, ready: false, failed: false } };
+      this.tracks.set(name, t);
+    }
+    return t;
+  }
+
+  private containerId(name: string, attempt: number): string {
+    return `${this.sandboxId}-${name.slice(0, 40)}-${attempt}`;
+  }
+
+  private async ensureSandbox(observed: ContainerState[], sandboxes: Set<string>): Promise<boolean> {
+    const hostNetwork = !!this.pod.spec.hostNetwork;
+    if (this.sandbox && sandboxes.has(this.sandboxId) && this.podIP) return true;
+    const network = this.deps.network();
+    if (!hostNetwork && !network) {
+      this.podError = { reason: "ContainerCreating", message: "waiting for the node's pod CIDR" };
+      return false;
+    }
+    if (!sandboxes.has(this.sandboxId)) {
+      // A new sandbox (first start, or the old one vanished with a reboot): containers
+      // left in the old network namespace are stopped, as kubelet does.
+      const stale = observed.filter((c) => c.state === "running");
+      await Promise.all(stale.map((c) => this.deps.runtime.stopContainer(c.id, 0)));
+    }
+    try {
+      const labels: Labels = { ...this.podLabels() };
+      this.sandbox = await this.deps.runtime.createSandbox({ id: this.sandboxId, hostname: this.pod.spec.hostname ?? this.name, hostNetwork, labels });
+      if (hostNetwork) this.podIP = this.deps.hostIP();
+      else {
+        const ports = this.pod.spec.containers.flatMap((c) =>
+          (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol === "UDP" ? ("udp" as const) : ("tcp" as const), ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
+        );
+        this.podIP = (await network!.add(this.sandboxId, this.sandbox.netnsPath!, ports)).ip;
+      }
+      this.torndown = false;
+      return true;
+    } catch (e) {
+      this.podError = { reason: "ContainerCreating", message: `failed to create the pod sandbox: ${messageOf(e)}` };
+      this.deps.log(`pod ${this.namespace}/${this.name}: ${this.podError.message}`);
+      return false;
+    }
+  }
+
+  private async releaseNetwork(): Promise<void> {
+    if (this.torndown) return;
+    const network = this.deps.network();
+    if (!this.pod.spec.hostNetwork && network) await network.del(this.sandboxId, `/var/run/netns/${this.sandboxId}`);
+    this.torndown = true;
+  }
+
+  private async teardownSandbox(): Promise<void> {
+    await this.releaseNetwork();
+    await this.deps.runtime.removeSandbox(this.sandboxId);
+    this.sandbox = undefined;
+    this.podIP = undefined;
+  }
+
+  /** /etc/hosts, /etc/resolv.conf and the volumes; false (with a pod error) when a source is missing. */
+  private ensurePodFiles(sourcesVersion: number): boolean {
+    if (this.volumeDirs && sourcesVersion === this.sourcesSeen) return true;
+    try {
+      mkdirSync(join(this.podDir, "logs"), { recursive: true });
+      const hostname = this.pod.spec.hostname ?? this.name;
+      const aliases = (this.pod.spec.hostAliases ?? []).map((a) => `${a.ip}\t${(a.hostnames ?? []).join(" ")}\n`).join("");
+      writeFileSync(join(this.podDir, "hosts"), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${this.podIP}\t${hostname}\n${aliases}`);
+      writeFileSync(join(this.podDir, "resolv.conf"), hostResolvConf());
+      this.volumeDirs = ensureVolumes(this.pod, this.podDir, this.deps.sources());
+      this.sourcesSeen = sourcesVersion;
+      return true;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.podError = { reason: "CreateContainerConfigError", message: e.message };
+      return false;
+    }
+  }
+
+  private podMounts(): Mount[] {
+    return [
+      { hostPath: join(this.podDir, "hosts"), containerPath: "/etc/hosts", readOnly: false },
+      { hostPath: join(this.podDir, "resolv.conf"), containerPath: "/etc/resolv.conf", readOnly: false },
+    ];
+  }
+
+  private async syncContainers(byAttempt: Map<string, Map<number, ContainerState>>): Promise<void> {
+    if (!this.initDone) {
+      for (const c of this.pod.spec.initContainers ?? []) {
+        const outcome = await this.syncContainer(c, byAttempt, { init: true });
+        if (outcome !== "succeeded") return;
+      }
+      this.initDone = true;
+    }
+    await Promise.all(this.pod.spec.containers.map((c) => this.syncContainer(c, byAttempt, { init: false })));
+  }
+
+  /** Moves one container a step; "succeeded" only for a completed run that will not restart. */
+  private async syncContainer(c: Container, byAttempt: Map<string, Map<number, ContainerState>>, opts: { init: boolean }): Promise<"succeeded" | "busy"> {
+    const t = this.track(c.name);
+    const now = this.deps.now();
+    const latest = t.attempt >= 0 ? byAttempt.get(c.name)?.get(t.attempt) : undefined;
+    if (latest?.state === "running") {
+      t.exitSeenAt = undefined;
+      if (!opts.init) this.watchProbes(c, t, latest);
+      return "busy";
+    }
+    const ended = t.attempt < 0 ? undefined : this.terminatedOf(c.name, t, latest);
+    if (ended) {
+      t.probes?.stop();
+      t.probes = undefined;
+      t.probesFor = undefined;
+      t.probe = { started: false, ready: false, failed: false };
+      t.exitSeenAt ??= now;
+      if (!shouldRestart(this.pod.spec.restartPolicy, ended.exitCode)) return ended.exitCode === 0 ? "succeeded" : "busy";
+      if (opts.init && ended.exitCode === 0) return "succeeded";
+      const finished = Date.parse(ended.finishedAt ?? "") || t.exitSeenAt;
+      const ran = finished - (Date.parse(ended.startedAt ?? "") || finished);
+      const readyAt = finished + crashBackoffMs(t.attempt, ran);
+      if (now < readyAt) {
+        t.waiting = { reason: "CrashLoopBackOff", message: `back-off ${Math.round(crashBackoffMs(t.attempt, ran) / 1000)}s restarting failed container=${c.name} pod=${this.name}_${this.namespace}(${this.uid})` };
+        return "busy";
+      }
+    }
+    await this.startContainer(c, t, t.attempt + 1);
+    await this.pruneAttempts(c.name, t, byAttempt);
+    return "busy";
+  }
+
+  /** The terminated state of the latest attempt, or undefined while it has not run yet. */
+  private terminatedOf(name: string, t: Track, latest: ContainerState | undefined): NonNullable<K8sState["terminated"]> | undefined {
+    if (t.failedStart?.attempt === t.attempt) return t.failedStart.terminated;
+    if (!latest) {
+      // The attempt vanished (removed behind our back, or lost with a reboot): it ended unseen.
+      return { exitCode: 255, reason: "Unknown", message: "the container is gone from the runtime", finishedAt: new Date(t.exitSeenAt ?? this.deps.now()).toISOString() };
+    }
+    if (latest.state === "created" && t.stopping !== latest.id && !latest.finishedAt) {
+      // Created but never started (e.g. after a reboot the task is gone): count it as ended.
+      return { exitCode: 255, reason: "Unknown", message: "the container is not running", containerID: this.runtimeId(latest.id) };
+    }
+    const exitCode = latest.exitCode ?? 255;
+    return {
+      exitCode,
+      reason: latest.oomKilled ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error",
+      ...(latest.message ? { message: latest.message } : {}),
+      ...(latest.startedAt ? { startedAt: latest.startedAt } : {}),
+      ...(latest.finishedAt ? { finishedAt: latest.finishedAt } : {}),
+      containerID: this.runtimeId(latest.id),
+    };
+  }
+
+  private async startContainer(c: Container, t: Track, attempt: number): Promise<void> {
+    const now = this.deps.now();
+    if (now < t.imageRetryAt) {
+      t.waiting = { reason: "ImagePullBackOff", message: `Back-off pulling image "${c.image}"` };
+      return;
+    }
+    try {
+      await this.ensureImage(c);
+      t.imagePullFailures = 0;
+    } catch (e) {
+      t.imagePullFailures++;
+      t.imageRetryAt = now + Math.min(BACKOFF_IMAGE_MS * 2 ** (t.imagePullFailures - 1), 300_000);
+      t.waiting = { reason: e instanceof RuntimeError ? e.reason : "ErrImagePull", message: messageOf(e) };
+      return;
+    }
+    let config;
+    try {
+      config = planContainerConfig(c, {
+        pod: this.pod,
+        ...this.deps.sources(),
+        podIP: this.podIP ?? "",
+        hostIP: this.deps.hostIP(),
+        volumeDirs: this.volumeDirs ?? new Map(),
+        podMounts: this.podMounts(),
+      });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      t.waiting = { reason: "CreateContainerConfigError", message: e.message };
+      return;
+    }
+    const id = this.containerId(c.name, attempt);
+    const labels: Labels = { ...this.podLabels(), [LABEL_CONTAINER]: c.name, [LABEL_ATTEMPT]: String(attempt) };
+    try {
+      await this.deps.runtime.startContainer(this.sandbox!, { ...config, id, labels }, this.logPathOf(id));
+      t.attempt = attempt;
+      t.waiting = undefined;
+      t.failedStart = undefined;
+      t.exitSeenAt = undefined;
+    } catch (e) {
+      if (!(e instanceof RuntimeError)) throw e;
+      if (e.reason === "ContainerCannotRun") {
+        // Nothing ran: the attempt counts as a run that failed at once (kubelet shows it terminated).
+        const at = new Date(now).toISOString();
+        t.attempt = attempt;
+        t.failedStart = { attempt, terminated: { exitCode: 128, reason: "ContainerCannotRun", message: e.message, startedAt: at, finishedAt: at } };
+        t.exitSeenAt = now;
+        t.waiting = undefined;
+      } else t.waiting = { reason: e.reason === "CreateContainerError" ? "CreateContainerError" : "ContainerCreating", message: e.message };
+    }
+  }
+
+  private async ensureImage(c: Container): Promise<void> {
+    const policy = c.imagePullPolicy ?? defaultPullPolicy(c.image);
+    const present = await this.deps.runtime.hasImage(c.image);
+    if (policy === "Never") {
+      if (!present) throw new RuntimeError("ErrImageNeverPull", `Container image "${c.image}" is not present with pull policy of Never`);
+      return;
+    }
+    if (present && policy === "IfNotPresent") return;
+    try {
+      await this.deps.runtime.pullImage(c.image);
+    } catch (e) {
+      // An edge board without a registry keeps running what it has (Kubernetes would fail here).
+      if (present) this.deps.log(`pod ${this.namespace}/${this.name}: pull of ${c.image} failed, using the local image: ${messageOf(e)}`);
+      else throw e;
+    }
+  }
+
+  /** Keeps the latest two attempts (the previous one serves `logs --previous`). */
+  private async pruneAttempts(name: string, t: Track, byAttempt: Map<string, Map<number, ContainerState>>): Promise<void> {
+    for (const [attempt, c] of byAttempt.get(name) ?? []) {
+      if (attempt < t.attempt - 1) {
+        await this.deps.runtime.removeContainer(c.id);
+        rmSync(this.logPathOf(c.id), { force: true });
+      }
+    }
+  }
+
+  private watchProbes(c: Container, t: Track, running: ContainerState): void {
+    if (t.probesFor === running.id) {
+      if (t.probe.failed && t.stopping !== running.id) {
+        t.stopping = running.id;
+        this.deps.log(`pod ${this.namespace}/${this.name}: container ${c.name} failed its liveness probe, restarting`);
+        void this.deps.runtime.stopContainer(running.id, this.pod.spec.terminationGracePeriodSeconds).catch((e) => this.deps.log(`stop ${running.id}: ${messageOf(e)}`));
+      }
+      return;
+    }
+    t.probes?.stop();
+    t.probesFor = running.id;
+    t.probe = { started: !c.startupProbe, ready: !c.readinessProbe && !c.startupProbe, failed: false };
+    if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return;
+    const ports = new Map((c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
+    t.probes = new ContainerProbes({
+      probes: { liveness: c.livenessProbe, readiness: c.readinessProbe, startup: c.startupProbe },
+      startedAt: Date.parse(running.startedAt ?? "") || this.deps.now(),
+      target: {
+        podIP: this.podIP ?? "127.0.0.1",
+        exec: (argv, timeoutMs) => this.deps.runtime.exec(running.id, argv, timeoutMs),
+        resolvePort: (p: string | number) => (typeof p === "number" ? p : (ports.get(p) ?? Number(p))),
+      },
+      now: this.deps.now,
+      onChange: (s) => {
+        t.probe = { started: s.started, ready: s.ready, failed: s.livenessFailed || s.startupFailed };
+      },
+    });
+    t.probes.start();
+  }
+
+  private currentPhase(byAttempt: Map<string, Map<number, ContainerState>>): string {
+    return podPhase(this.view(byAttempt));
+  }
+
+  private computeStatus(byAttempt: Map<string, Map<number, ContainerState>>): Record<string, unknown> {
+    return planPodStatus(this.view(byAttempt));
+  }
+
+  private view(byAttempt: Map<string, Map<number, ContainerState>>): PodView {
+    const initSpecs = this.pod.spec.initContainers ?? [];
+    const init = initSpecs.map((c) => this.containerView(c, byAttempt, true));
+    const initFailed =
+      this.pod.spec.restartPolicy === "Never" && init.some((c) => c.state.terminated && c.state.terminated.exitCode !== 0);
+    const initialized = this.initDone || (initSpecs.length > 0 && init.every((c) => c.state.terminated?.exitCode === 0)) || initSpecs.length === 0;
+    if (initialized) this.initDone = true;
+    return {
+      pod: this.pod,
+      podIP: this.podIP,
+      hostIP: this.deps.hostIP(),
+      startTime: this.startTime,
+      init,
+      containers: this.pod.spec.containers.map((c) => this.containerView(c, byAttempt, false)),
+      initialized,
+      initFailed,
+      now: new Date(this.deps.now()).toISOString(),
+    };
+  }
+
+  private containerView(c: Container, byAttempt: Map<string, Map<number, ContainerState>>, init: boolean): ContainerView {
+    const t = this.track(c.name);
+    const attempts = byAttempt.get(c.name);
+    const latest = t.attempt >= 0 ? attempts?.get(t.attempt) : undefined;
+    const previous = t.attempt >= 1 ? attempts?.get(t.attempt - 1) : undefined;
+    const prevTrack: Track = { ...t, attempt: t.attempt - 1 };
+    const lastTerminated = previous ? this.terminatedOf(c.name, prevTrack, previous) : undefined;
+    let state: K8sState;
+    if (latest?.state === "running") state = { running: { startedAt: latest.startedAt ?? this.startTime } };
+    else if (t.waiting) state = { waiting: { reason: t.waiting.reason, ...(t.waiting.message ? { message: t.waiting.message } : {}) } };
+    else if (t.attempt >= 0 && (latest || t.failedStart?.attempt === t.attempt)) state = { terminated: this.terminatedOf(c.name, t, latest)! };
+    else if (this.podError) state = { waiting: { reason: this.podError.reason, message: this.podError.message } };
+    else state = { waiting: { reason: init || this.initDone ? "ContainerCreating" : "PodInitializing" } };
+    const running = latest?.state === "running";
+    // A crash-looping container shows its last run as lastState while it waits.
+    const waitingAfterRun = !!state.waiting && t.attempt >= 0 && (latest !== undefined || t.failedStart?.attempt === t.attempt);
+    const last = waitingAfterRun ? this.terminatedOf(c.name, t, latest) : lastTerminated;
+    return {
+      name: c.name,
+      image: c.image,
+      ...(latest ? { containerID: this.runtimeId(latest.id) } : {}),
+      state,
+      lastState: last ? { terminated: last } : {},
+      restartCount: Math.max(0, t.attempt),
+      ready: running && !init && t.probe.ready,
+      started: running && t.probe.started,
+    };
+  }
+
+  private runtimeId(id: string): string {
+    return `${this.deps.runtime.name}://${id}`;
+  }
+
+  private podLabels(): Labels {
+    return {
+      [LABEL_NODE]: this.deps.nodeName,
+      [LABEL_POD_UID]: this.uid,
+      [LABEL_POD_NAME]: this.name,
+      [LABEL_POD_NAMESPACE]: this.namespace,
+    };
+  }
+}
+
+const BACKOFF_IMAGE_MS = 10_000;
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The host's resolver configuration (cluster DNS comes with the Services issue). */
+function hostResolvConf(): string {
+  try {
+    return readFileSync("/etc/resolv.conf", "utf8");
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,258 @@
+// The node agent end to end on real runtimes: a real tug server (LMDB,
+// controllers, scheduler), one agent per runtime (containerd and Docker) with
+// real CNI networking, pods created through the API and checked in the store.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAgent, type RunningAgent } from "../../cli/agent.ts";
+import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
+import { startTestServer, type TestServer } from "../api/harness.ts";
+import { eventually } from "../support.ts";
+import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_DOCKER, NEED_ROOT, type Need } from "./requirements.ts";
+import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
+
+const RUNTIMES: { name: "containerd" | "docker"; needs: Need[] }[] = [
+  { name: "containerd", needs: [NEED_ROOT, NEED_CONTAINERD, NEED_CNI, NEED_BUSYBOX] },
+  { name: "docker", needs: [NEED_ROOT, NEED_DOCKER, NEED_CNI, NEED_BUSYBOX] },
+];
+
+const skipAll = missing([NEED_ROOT, NEED_CNI, NEED_BUSYBOX], "node agent");
+let server: TestServer;
+
+beforeAll(async () => {
+  if (skipAll) return;
+  server = await startTestServer(undefined, { nodeGracePeriodMs: 60_000 });
+});
+
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+type Pod = { metadata: { name: string; uid: string }; status: any; spec: any };
+
+for (const rt of RUNTIMES) {
+  const skip = skipAll ?? missing(rt.needs, `node agent on ${rt.name}`);
+  describe.skipIf(!!skip)(`node agent on ${rt.name}`, () => {
+    const node = `agent-${rt.name}-${process.pid}`;
+    const ns = `agent-${rt.name}`;
+    let agent: RunningAgent;
+    let dataDir: string;
+    let seq = 0;
+
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), `tug-agent-${rt.name}-`));
+      agent = await startAgent({
+        server: server.url,
+        nodeName: node,
+        dataDir,
+        runtime: rt.name,
+        containerdNamespace: `tug-test-${process.pid}`,
+        kubeletPort: 0,
+        bridge: `tga${process.pid % 10000}${rt.name[0]}`,
+        nodeStatusPeriodMs: 2000,
+        log: () => undefined,
+      });
+      await agent.agent.runtime.importImage(await testImageTar());
+      expect((await server.call("POST", "/api/v1/namespaces", { metadata: { name: ns } })).status).toBe(201);
+      const ready = await eventually(
+        () => server.call("GET", `/api/v1/nodes/${node}`),
+        (r) => r.status === 200 && !!r.body.spec?.podCIDR && r.body.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+        20_000,
+      );
+      expect(ready.body.spec.podCIDR).toMatch(/^10\.42\.\d+\.0\/24$/);
+    }, 60_000);
+
+    afterAll(async () => {
+      if (!agent) return;
+      // Deleting every pod must leave nothing of this node behind.
+      await server.call("DELETE", `/api/v1/namespaces/${ns}/pods`);
+      const left = await eventually(
+        async () => [...(await agent.agent.runtime.listContainers({ [LABEL_NODE]: node })), ...(await agent.agent.runtime.listSandboxes({ [LABEL_NODE]: node }))],
+        (l) => l.length === 0,
+        30_000,
+      );
+      expect(left.map((c) => c.id)).toEqual([]);
+      await agent.stop();
+      if (rt.name === "containerd") {
+        await Bun.$`ctr -n tug-test-${process.pid} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
+        await Bun.$`ctr namespaces rm tug-test-${process.pid}`.nothrow().quiet();
+      }
+      await Bun.$`ip link del tga${process.pid % 10000}${rt.name[0]!}`.nothrow().quiet();
+      rmSync(dataDir, { recursive: true, force: true });
+    }, 60_000);
+
+    async function createPod(spec: Record<string, unknown>, name = `p${++seq}`): Promise<string> {
+      const res = await server.call("POST", `/api/v1/namespaces/${ns}/pods`, { metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 2, ...spec } });
+      expect(res.status).toBe(201);
+      return name;
+    }
+
+    const getPod = async (name: string): Promise<Pod> => (await server.call("GET", `/api/v1/namespaces/${ns}/pods/${name}`)).body;
+    const waitPod = (name: string, ok: (p: Pod) => boolean, ms = 30_000) => eventually(() => getPod(name), ok, ms);
+    const status = (p: Pod, c: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === c);
+    const logs = async (name: string, query = "") => (await fetch(`${server.url}/api/v1/namespaces/${ns}/pods/${name}/log${query}`)).text();
+
+    test("two containers of a pod talk over localhost; the pod gets an IP from the node's range", async () => {
+      const name = await createPod({
+        containers: [
+          { name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", "8080", "-h", "/www"] },
+          { name: "client", image: TEST_IMAGE, command: ["sh", "-c", "while true; do wget -qO- http://127.0.0.1:8080/ && sleep 30; sleep 0.3; done"] },
+        ],
+      });
+      const pod = await waitPod(name, (p) => p.status?.phase === "Running" && !!p.status?.podIP);
+      expect(pod.status.phase).toBe("Running");
+      const node = (await server.call("GET", `/api/v1/nodes/${pod.spec.nodeName}`)).body;
+      expect(pod.status.podIP.split(".").slice(0, 3)).toEqual(node.spec.podCIDR.split(".").slice(0, 3));
+      expect(await eventually(() => logs(name, "?container=client"), (t) => t.includes(TEST_PAGE.trim()))).toContain(TEST_PAGE.trim());
+      // The pod IP answers from the host too.
+      expect(await (await fetch(`http://${pod.status.podIP}:8080/`)).text()).toBe(TEST_PAGE);
+    }, 60_000);
+
+    test("a hostPort is reachable on the node", async () => {
+      const hostPort = 20000 + (process.pid % 5000) + (rt.name === "docker" ? 1 : 0);
+      const name = await createPod({ containers: [{ name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", "80", "-h", "/www"], ports: [{ containerPort: 80, hostPort }] }] });
+      await waitPod(name, (p) => p.status?.phase === "Running");
+      const body = await eventually(
+        async () => {
+          try {
+            return await (await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(2000) })).text();
+          } catch {
+            return "";
+          }
+        },
+        (t) => t === TEST_PAGE,
+      );
+      expect(body).toBe(TEST_PAGE);
+    }, 60_000);
+
+    test("a ConfigMap shows as env and as a volume, and the volume follows updates", async () => {
+      await server.call("POST", `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: "cfg" }, data: { greeting: "hello", "app.conf": "v1" } });
+      const name = await createPod({
+        volumes: [{ name: "cfg", configMap: { name: "cfg" } }],
+        containers: [
+          {
+            name: "app",
+            image: TEST_IMAGE,
+            env: [{ name: "GREETING", valueFrom: { configMapKeyRef: { name: "cfg", key: "greeting" } } }, { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+            command: ["sh", "-c", 'echo "env $GREETING from $POD"; while true; do echo "file $(cat /etc/app/app.conf)"; sleep 0.5; done'],
+            volumeMounts: [{ name: "cfg", mountPath: "/etc/app" }],
+          },
+        ],
+      });
+      await waitPod(name, (p) => p.status?.phase === "Running");
+      const first = await eventually(() => logs(name), (t) => t.includes("file v1"));
+      expect(first).toContain(`env hello from ${name}`);
+      await server.call("PATCH", `/api/v1/namespaces/${ns}/configmaps/cfg`, { data: { "app.conf": "v2" } }, { "content-type": "application/merge-patch+json" });
+      expect(await eventually(() => logs(name), (t) => t.includes("file v2"), 20_000)).toContain("file v2");
+    }, 60_000);
+
+    test("a missing ConfigMap key is CreateContainerConfigError naming the key", async () => {
+      const name = await createPod({
+        containers: [{ name: "app", image: TEST_IMAGE, command: ["sleep", "3600"], env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "cfg", key: "nope" } } }] }],
+      });
+      const pod = await waitPod(name, (p) => status(p, "app")?.state?.waiting?.reason === "CreateContainerConfigError");
+      expect(status(pod, "app").state.waiting.message).toContain("nope");
+    }, 30_000);
+
+    test("a memory limit OOM-kills and is reported as OOMKilled", async () => {
+      const name = await createPod({
+        restartPolicy: "Never",
+        containers: [{ name: "hog", image: TEST_IMAGE, command: ["sh", "-c", "tail /dev/zero"], resources: { limits: { memory: "24Mi" } } }],
+      });
+      const pod = await waitPod(name, (p) => p.status?.phase === "Failed");
+      expect(status(pod, "hog").state.terminated.reason).toBe("OOMKilled");
+      expect(status(pod, "hog").state.terminated.exitCode).toBe(137);
+    }, 60_000);
+
+    test("a failing liveness probe restarts the container; readiness flips Ready", async () => {
+      const name = await createPod({
+        containers: [
+          {
+            name: "app",
+            image: TEST_IMAGE,
+            // Ready after ~2 s; the liveness file goes away after ~4 s.
+            command: ["sh", "-c", "touch /tmp/alive; sleep 2; touch /tmp/ready; sleep 2; rm /tmp/alive; sleep 3600"],
+            readinessProbe: { exec: { command: ["cat", "/tmp/ready"] }, periodSeconds: 1 },
+            livenessProbe: { exec: { command: ["cat", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
+          },
+        ],
+      });
+      const notReady = await waitPod(name, (p) => p.status?.phase === "Running");
+      expect(notReady.status.conditions.find((c: any) => c.type === "Ready").status).toBe("False");
+      const ready = await waitPod(name, (p) => p.status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True", 15_000);
+      expect(status(ready, "app").ready).toBe(true);
+      const restarted = await waitPod(name, (p) => status(p, "app")?.restartCount >= 1, 30_000);
+      expect(status(restarted, "app").restartCount).toBeGreaterThanOrEqual(1);
+      expect(status(restarted, "app").lastState.terminated).toBeDefined();
+    }, 60_000);
+
+    test("a crash-looping container backs off with CrashLoopBackOff", async () => {
+      const name = await createPod({ containers: [{ name: "crash", image: TEST_IMAGE, command: ["sh", "-c", "echo dying; exit 3"] }] });
+      const pod = await waitPod(name, (p) => status(p, "crash")?.state?.waiting?.reason === "CrashLoopBackOff");
+      const s = status(pod, "crash");
+      expect(s.restartCount).toBeGreaterThanOrEqual(1);
+      expect(s.lastState.terminated.exitCode).toBe(3);
+      expect(s.lastState.terminated.reason).toBe("Error");
+      expect(await logs(name, "?previous=true")).toContain("dying");
+    }, 60_000);
+
+    test("a missing image is ErrImagePull, then ImagePullBackOff; a missing command is a terminated state with the runtime's error", async () => {
+      const noImage = await createPod({ containers: [{ name: "app", image: "tug.test/does-not-exist:1" }] });
+      const noCommand = await createPod({ restartPolicy: "Never", containers: [{ name: "app", image: TEST_IMAGE, command: ["/no/such/binary"] }] });
+      const p1 = await waitPod(noImage, (p) => ["ErrImagePull", "ImagePullBackOff"].includes(status(p, "app")?.state?.waiting?.reason));
+      expect(status(p1, "app").state.waiting.message).toBeTruthy();
+      const p2 = await waitPod(noCommand, (p) => p.status?.phase === "Failed");
+      const t = status(p2, "app").state.terminated;
+      expect(t.exitCode).not.toBe(0);
+      expect(t.message ?? t.reason).toMatch(/no such file|not found|ContainerCannotRun|executable/i);
+    }, 60_000);
+
+    test("logs stream with follow, tailLines and timestamps through the server", async () => {
+      const name = await createPod({ containers: [{ name: "ticker", image: TEST_IMAGE, command: ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done"] }] });
+      await waitPod(name, (p) => p.status?.phase === "Running");
+      await eventually(() => logs(name), (t) => t.includes("tick 3"));
+      expect((await logs(name, "?tailLines=1")).trim().split("\n")).toHaveLength(1);
+      expect(await logs(name, "?timestamps=true&tailLines=2")).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z tick \d+$/m);
+      const res = await fetch(`${server.url}/api/v1/namespaces/${ns}/pods/${name}/log?follow=true&tailLines=0`);
+      const reader = res.body!.getReader();
+      let got = "";
+      const until = Date.now() + 10_000;
+      while (!/tick \d+\n.*tick \d+/s.test(got) && Date.now() < until) got += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      expect(got).toMatch(/tick \d+\n/);
+      // Errors are Kubernetes Status objects.
+      const bad = await server.call("GET", `/api/v1/namespaces/${ns}/pods/${name}/log?container=nope`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toContain("container nope is not valid");
+    }, 60_000);
+
+    test("init containers run in order before the app; a Never pod that exits 0 Succeeds", async () => {
+      const name = await createPod({
+        restartPolicy: "Never",
+        volumes: [{ name: "work", emptyDir: {} }],
+        initContainers: [
+          { name: "first", image: TEST_IMAGE, command: ["sh", "-c", "echo one >> /work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] },
+          { name: "second", image: TEST_IMAGE, command: ["sh", "-c", "echo two >> /work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] },
+        ],
+        containers: [{ name: "app", image: TEST_IMAGE, command: ["cat", "/work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] }],
+      });
+      const pod = await waitPod(name, (p) => p.status?.phase === "Succeeded");
+      expect(pod.status.initContainerStatuses.map((s: any) => s.state.terminated?.reason)).toEqual(["Completed", "Completed"]);
+      expect(await logs(name, "?container=app")).toBe("one\ntwo\n");
+    }, 60_000);
+
+    test("a deleted pod's containers get SIGTERM and go; nothing is left of it", async () => {
+      const name = await createPod({ containers: [{ name: "app", image: TEST_IMAGE, command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"] }] });
+      const pod = await waitPod(name, (p) => p.status?.phase === "Running");
+      expect((await server.call("DELETE", `/api/v1/namespaces/${ns}/pods/${name}`)).status).toBe(200);
+      const left = await eventually(
+        async () => (await agent.agent.runtime.listContainers({ [LABEL_NODE]: node })).filter((c) => c.labels["tug.pod.uid"] === pod.metadata.uid),
+        (l) => l.length === 0,
+        20_000,
+      );
+      expect(left).toEqual([]);
+    }, 30_000);
+  });
+}

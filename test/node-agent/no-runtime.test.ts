@@ -1,0 +1,44 @@
+// Without a container runtime the server still serves and the agent says
+// what to install: its Node is NotReady with that reason, and one log line.
+
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAgent, type RunningAgent } from "../../cli/agent.ts";
+import { startTestServer, type TestServer } from "../api/harness.ts";
+import { eventually } from "../support.ts";
+
+let server: TestServer | undefined;
+let agent: RunningAgent | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), "tug-no-runtime-"));
+
+afterAll(async () => {
+  await agent?.stop();
+  await server?.cleanup();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("a node with no runtime registers NotReady, naming what to install, and logs it once", async () => {
+  server = await startTestServer();
+  const lines: string[] = [];
+  agent = await startAgent({
+    server: server.url,
+    nodeName: "no-runtime",
+    dataDir,
+    runtime: "containerd",
+    containerdAddress: join(dataDir, "no-such-containerd.sock"),
+    kubeletPort: 0,
+    nodeStatusPeriodMs: 200,
+    log: (l) => lines.push(l),
+  });
+  const node = await eventually(() => server!.call("GET", "/api/v1/nodes/no-runtime"), (r) => r.status === 200 && !!r.body.status?.conditions, 10_000);
+  const ready = node.body.status.conditions.find((c: { type: string }) => c.type === "Ready");
+  expect(ready.status).toBe("False");
+  expect(ready.reason).toBe("ContainerRuntimeUnavailable");
+  expect(ready.message).toContain("apt-get install containerd");
+  await Bun.sleep(700);
+  expect(lines.filter((l) => l.includes("apt-get install containerd"))).toHaveLength(1);
+  // The API is unaffected.
+  expect((await server.call("GET", "/readyz")).status).toBe(200);
+}, 20_000);

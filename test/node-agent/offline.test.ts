@@ -1,0 +1,146 @@
+// Offline autonomy with a real `tug agent` process on containerd: the agent
+// is SIGKILLed, the server goes away, the pod's container dies, and the agent
+// started again (server still down) brings the pod back from its cache. When
+// the server returns, the agent reconciles with no duplicate containers, and
+// a pod deleted while the agent was down is removed when it comes back.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startServer, type RunningServer } from "../../cli/server.ts";
+import { ContainerdRuntime } from "../../node-agent/runtime/containerd/containerd-runtime.ts";
+import { LABEL_NODE, LABEL_POD_UID } from "../../node-agent/runtime/runtime.ts";
+import { sandboxIdOf } from "../../node-agent/pods/pod-worker.ts";
+import { eventually } from "../support.ts";
+import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "./requirements.ts";
+import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
+
+const skip = missing([NEED_ROOT, NEED_CONTAINERD, NEED_CNI, NEED_BUSYBOX], "agent offline autonomy");
+const MAIN = resolve(import.meta.dir, "../../cli/main.ts");
+const BUN = process.execPath;
+
+describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
+  const node = `offline-${process.pid}`;
+  const namespace = `tug-offline-${process.pid}`;
+  const bridge = `tgo${process.pid % 10000}`;
+  let serverDir: string;
+  let agentDir: string;
+  let server: RunningServer | undefined;
+  let port = 0;
+  let agent: ReturnType<typeof Bun.spawn> | undefined;
+  let runtime: ContainerdRuntime;
+  const agentLog: string[] = [];
+
+  const startTheServer = async () => {
+    server = await startServer({ dataDir: serverDir, bind: "127.0.0.1", port, nodeGracePeriodMs: 60_000 });
+    port = server.port;
+  };
+  const startTheAgent = () => {
+    agent = Bun.spawn(
+      [BUN, MAIN, "agent", "--server", `http://127.0.0.1:${port}`, "--node-name", node, "--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", namespace, "--kubelet-port", "0", "--bridge", bridge],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    for (const stream of [agent.stdout, agent.stderr] as ReadableStream<Uint8Array>[]) {
+      void (async () => {
+        for await (const chunk of stream) agentLog.push(new TextDecoder().decode(chunk));
+      })();
+    }
+  };
+  const killTheAgent = async () => {
+    agent?.kill("SIGKILL");
+    await agent?.exited;
+    agent = undefined;
+  };
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const podContainers = async (uid: string) => (await runtime.listContainers({ [LABEL_NODE]: node, [LABEL_POD_UID]: uid })).filter((c) => c.labels["tug.container"] === "web");
+
+  beforeAll(async () => {
+    serverDir = mkdtempSync(join(tmpdir(), "tug-offline-server-"));
+    agentDir = mkdtempSync(join(tmpdir(), "tug-offline-agent-"));
+    // The same state folder as the agent: sandbox records live there.
+    runtime = new ContainerdRuntime({ namespace, stateDir: join(agentDir, "runtime", "containerd") });
+    // The image goes in with the CLI verb, as on a board with no registry.
+    const imported = Bun.spawnSync([BUN, MAIN, "image", "import", await testImageTar(), "--runtime", "containerd", "--containerd-namespace", namespace]);
+    expect(imported.stdout.toString()).toContain(`imported ${TEST_IMAGE}`);
+    await startTheServer();
+    startTheAgent();
+  }, 60_000);
+
+  afterAll(async () => {
+    await killTheAgent();
+    // A last agent run with the server up removes what is left (the pods are gone by then).
+    for (const c of await runtime.listContainers({ [LABEL_NODE]: node })) await runtime.removeContainer(c.id);
+    for (const s of await runtime.listSandboxes({ [LABEL_NODE]: node })) await runtime.removeSandbox(s.id);
+    await runtime.close();
+    await Bun.$`ctr -n ${namespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
+    await Bun.$`ctr namespaces rm ${namespace}`.nothrow().quiet();
+    await server?.stop();
+    await Bun.$`ip link del ${bridge}`.nothrow().quiet();
+    rmSync(serverDir, { recursive: true, force: true });
+    rmSync(agentDir, { recursive: true, force: true });
+  }, 60_000);
+
+  test("a pod survives the agent's death, the server's absence and its own crash, then reconciles without duplicates", async () => {
+    await eventually(() => call("GET", `/api/v1/nodes/${node}`), (r) => r.body.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"), 20_000);
+    const created = await call("POST", "/api/v1/namespaces/default/pods", {
+      metadata: { name: "survivor" },
+      spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", "80", "-h", "/www"] }] },
+    });
+    expect(created.status).toBe(201);
+    const uid = created.body.metadata.uid as string;
+    const running = await eventually(() => call("GET", "/api/v1/namespaces/default/pods/survivor"), (r) => r.body.status?.phase === "Running" && !!r.body.status.podIP, 30_000);
+    const podIP = running.body.status.podIP as string;
+
+    // The agent dies, then the server; the pod keeps serving.
+    await killTheAgent();
+    await server!.stop();
+    server = undefined;
+    expect(await (await fetch(`http://${podIP}/`)).text()).toBe(TEST_PAGE);
+
+    // The container crashes while nobody watches.
+    const [first] = await podContainers(uid);
+    expect(first?.state).toBe("running");
+    await runtime.stopContainer(first!.id, 0);
+
+    // The agent comes back with the server still down: the pod runs again, from the cache.
+    startTheAgent();
+    const again = await eventually(async () => (await podContainers(uid)).filter((c) => c.state === "running"), (l) => l.length === 1, 30_000);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.id).not.toBe(first!.id);
+    expect(agentLog.join("")).toContain("from the offline cache");
+    const body = await eventually(
+      async () => {
+        try {
+          return await (await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(1000) })).text();
+        } catch {
+          return "";
+        }
+      },
+      (t) => t === TEST_PAGE,
+    );
+    expect(body).toBe(TEST_PAGE);
+
+    // The server returns: the agent reports, and there is still exactly one container running.
+    await startTheServer();
+    const reported = await eventually(
+      () => call("GET", "/api/v1/namespaces/default/pods/survivor"),
+      (r) => r.body.status?.phase === "Running" && r.body.status.containerStatuses?.[0]?.restartCount >= 1,
+      30_000,
+    );
+    expect(reported.body.status.containerStatuses[0].restartCount).toBeGreaterThanOrEqual(1);
+    expect((await podContainers(uid)).filter((c) => c.state === "running")).toHaveLength(1);
+
+    // Deleted while the agent is down: gone once it is back.
+    await killTheAgent();
+    expect((await call("DELETE", "/api/v1/namespaces/default/pods/survivor")).status).toBe(200);
+    startTheAgent();
+    const left = await eventually(() => runtime.listContainers({ [LABEL_NODE]: node }), (l) => l.length === 0, 30_000);
+    expect(left).toEqual([]);
+    expect(await eventually(() => runtime.listSandboxes({ [LABEL_NODE]: node }), (l) => l.length === 0, 10_000)).toEqual([]);
+    expect(existsSync(`/var/run/netns/${sandboxIdOf(node, uid)}`)).toBe(false);
+  }, 150_000);
+});
