@@ -140,6 +140,11 @@ export async function runAgent(args: string[]): Promise<number> {
   const runtime = runtimeChoice(values.runtime);
   const kubeletPort = portNumber(values["kubelet-port"], "--kubelet-port");
   if (values.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(values.bridge)) throw new TugError("BadRequest", `--bridge: at most 15 letters, digits, '.', '_' or '-'`);
+  // Handlers first: a signal during start-up still ends in a clean stop.
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
   const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
   const running = await startAgent({
     server: values.server.replace(/\/+$/, ""),
@@ -152,10 +157,7 @@ export async function runAgent(args: string[]): Promise<number> {
     bridge: values.bridge,
   });
   console.log(`tug agent ${TUG_VERSION}: node ${nodeName}, server ${values.server}, endpoint :${running.kubeletPort}`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
+  await stopped;
   await running.stop();
   return 0;
 }

@@ -3,9 +3,6 @@
 // A user mistake prints one line and exits non-zero; never a stack trace.
 
 import { TugError } from "../core/errors.ts";
-import { runServer } from "./server.ts";
-import { runAgent } from "./agent.ts";
-import { runImage } from "./image.ts";
 import { TUG_VERSION } from "./version.ts";
 
 const USAGE = `usage: tug <command> [flags]
@@ -21,12 +18,13 @@ run 'tug <command> --help' for the flags of a command`;
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {
+    // Each face loads only its own code: an agent on a small board never loads the server.
     case "server":
-      return runServer(rest);
+      return (await import("./server.ts")).runServer(rest);
     case "agent":
-      return runAgent(rest);
+      return (await import("./agent.ts")).runAgent(rest);
     case "image":
-      return runImage(rest);
+      return (await import("./image.ts")).runImage(rest);
     case "version":
     case "--version":
       console.log(`tug ${TUG_VERSION}`);

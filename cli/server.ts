@@ -15,6 +15,7 @@ import { writeAdminKubeconfig } from "../api/kubeconfig.ts";
 import { ensureSystemNamespaces } from "../api/bootstrap.ts";
 import { startControllers } from "./controllers.ts";
 import { Informer } from "../core/informer/informer.ts";
+import { NodeLifecycleController } from "../core/controllers/node-lifecycle/controller.ts";
 import { TUG_VERSION } from "./version.ts";
 import { portNumber, runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
@@ -69,16 +70,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const store = new LmdbStore({ path: join(opts.dataDir, "db") });
   // One informer feeds the controllers and answers the registry's namespace checks.
   const informer = new Informer(store);
+  // Heartbeat-only node updates are not written; they reach the lifecycle controller directly.
+  let heartbeat: (node: string) => void = () => undefined;
   const registry = new Registry(store, {
     cache: informer,
     clock: systemClock,
     defaultTolerationSeconds: opts.defaultTolerationSeconds,
+    onNodeHeartbeat: (node) => heartbeat(node),
   });
   const controllers = await startControllers(registry, informer, systemClock, {
     nodeLifecycle: { gracePeriodMs: opts.nodeGracePeriodMs },
     disableControllerManager: opts.disableControllerManager,
     disableScheduler: opts.disableScheduler,
   });
+  const lifecycle = controllers.controllers.find((c): c is NodeLifecycleController => c instanceof NodeLifecycleController);
+  if (lifecycle) heartbeat = (node) => lifecycle.heartbeat(node);
   await ensureSystemNamespaces(registry);
 
   let ready = false;
@@ -155,6 +161,11 @@ export async function runServer(args: string[]): Promise<number> {
   }
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) throw new TugError("BadRequest", `--port: not a port number: "${values.port}"`);
+  // Handlers first: a signal during start-up still ends in a clean stop.
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
   const dataDir = values["data-dir"] ?? defaultDataDir();
   const server = await startServer({
     dataDir,
@@ -167,10 +178,6 @@ export async function runServer(args: string[]): Promise<number> {
     agent: values["disable-agent"]
       ? undefined
       : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime), kubeletPort: portNumber(values["kubelet-port"], "--kubelet-port") },
-  });
-  const stopped = new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
   });
   console.log(`tug server ${TUG_VERSION} listening on ${values.bind}:${server.port}, data in ${dataDir}, kubeconfig ${server.kubeconfig}`);
   await stopped;

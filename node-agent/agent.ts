@@ -49,6 +49,7 @@ export class NodeAgent {
   private resync = false;
   private stopped = false;
   private runtimeOk = false;
+  private flushing = false;
 
   constructor(private readonly opts: NodeAgentOptions) {
     mkdirSync(join(opts.dataDir, "pods"), { recursive: true });
@@ -192,7 +193,10 @@ export class NodeAgent {
       } else w.update(pod);
     }
     await this.removeOrphans(observed, sandboxIds);
-    await Promise.all([...this.workers.entries()].filter(([uid]) => wanted.has(uid)).map(([uid, w]) => w.sync(byPod.get(uid) ?? [], sandboxIds, this.sourcesVersion)));
+    const acted = await Promise.all([...this.workers.entries()].filter(([uid]) => wanted.has(uid)).map(([uid, w]) => w.sync(byPod.get(uid) ?? [], sandboxIds, this.sourcesVersion)));
+    // What was just started shows as running on the next look: take it now, not a period later.
+    if (acted.some(Boolean)) this.resync = true;
+    void this.flushStatus();
   }
 
   private terminate(w: PodWorker, graceSeconds: number): void {
@@ -232,6 +236,16 @@ export class NodeAgent {
   }
 
   private async flushStatus(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      await this.flushOnce();
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async flushOnce(): Promise<void> {
     const batch: PodStatusReport[] = [];
     for (const w of this.workers.values()) {
       if (this.terminating.has(w.uid)) continue;

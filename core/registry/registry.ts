@@ -5,6 +5,7 @@
 import { rfc3339, systemClock, type Clock } from "../clock.ts";
 import { TugError } from "../errors.ts";
 import { applyPatch } from "../patch/index.ts";
+import { deepEqual } from "../deep-equal.ts";
 import { apiVersionOf, displayName, KINDS, type KindName } from "../resources/kinds.ts";
 import type { LimitRange } from "../resources/policy.ts";
 import { addDefaultTolerations } from "./admission/default-tolerations.ts";
@@ -51,6 +52,15 @@ export const NAMESPACE_FINALIZER = "kubernetes";
 
 const SERVER_MANAGED = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] as const;
 
+/** Node statuses equal but for conditions[].lastHeartbeatTime. */
+function sameApartFromHeartbeats(a: unknown, b: unknown): boolean {
+  const strip = (s: unknown) => {
+    if (!isObject(s) || !Array.isArray(s.conditions)) return s;
+    return { ...s, conditions: s.conditions.map((c) => (isObject(c) ? { ...c, lastHeartbeatTime: undefined } : c)) };
+  };
+  return deepEqual(strip(a), strip(b));
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -70,6 +80,12 @@ export interface RegistryOptions {
   clock?: Clock;
   /** How long pods tolerate a not-ready or unreachable node (default 30 s). */
   defaultTolerationSeconds?: number;
+  /**
+   * Told when a Node status update only moves heartbeat times: such an
+   * update is not written (SD cards wear out); the node lifecycle controller
+   * keeps heartbeats in memory.
+   */
+  onNodeHeartbeat?: (node: string) => void;
 }
 
 export class Registry {
@@ -195,6 +211,10 @@ export class Registry {
    */
   private merge(kind: KindName, current: KubeObject, next: KubeObject, sub: Subresource | undefined): KubeObject {
     let merged: KubeObject;
+    if (kind === "Node" && sub === "status" && this.opts.onNodeHeartbeat && sameApartFromHeartbeats(current.status, next.status)) {
+      this.opts.onNodeHeartbeat(current.metadata.name!);
+      return current;
+    }
     if (sub === "status") {
       merged = { ...current, status: next.status, metadata: { ...current.metadata, resourceVersion: next.metadata.resourceVersion } };
     } else if (KINDS[kind].hasStatus) {

@@ -102,20 +102,8 @@ export const SecurityContext = z.looseObject({
   capabilities: z.looseObject({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() }).optional(),
 });
 
-export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
-
-/**
- * Kubernetes' rule: `Always` when the tag is `latest`, or when there is
- * neither tag nor digest (which means latest); otherwise `IfNotPresent`.
- */
-export function defaultPullPolicy(image: string): (typeof PULL_POLICIES)[number] {
-  const at = image.indexOf("@");
-  const ref = at >= 0 ? image.slice(0, at) : image;
-  const colon = ref.lastIndexOf(":");
-  const tag = colon > ref.lastIndexOf("/") ? ref.slice(colon + 1) : "";
-  if (tag === "latest" || (tag === "" && at < 0 && image !== "")) return "Always";
-  return "IfNotPresent";
-}
+export { PULL_POLICIES, defaultPullPolicy } from "./pull-policy.ts";
+import { PULL_POLICIES, defaultPullPolicy } from "./pull-policy.ts";
 
 // Like Go's zero values, a missing name or image reads as "" so that the
 // semantic checks report it together with every other error.

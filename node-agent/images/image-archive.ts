@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { execa } from "execa";
+import { runChecked } from "../exec/command.ts";
 
 export const BUSYBOX_PATH = "/bin/busybox";
 
@@ -26,7 +26,7 @@ export async function writeImageArchive(rootfs: string, image: ImageConfig, outP
   const work = mkdtempSync(join(tmpdir(), "tug-image-"));
   try {
     const layer = join(work, "layer.tar");
-    await execa("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=2024-01-01 00:00:00", "-C", rootfs, "-cf", layer, "."]);
+    await runChecked(["tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=2024-01-01 00:00:00", "-C", rootfs, "-cf", layer, "."]);
     const diffId = sha256File(layer);
     const out = join(work, "out");
     mkdirSync(join(out, diffId), { recursive: true });
@@ -48,7 +48,7 @@ export async function writeImageArchive(rootfs: string, image: ImageConfig, outP
     writeFileSync(join(out, configName), configText);
     writeFileSync(join(out, "manifest.json"), JSON.stringify([{ Config: configName, RepoTags: [image.tag], Layers: [`${diffId}/layer.tar`] }]));
     mkdirSync(dirname(outPath), { recursive: true });
-    await execa("tar", ["--owner=0", "--group=0", "--numeric-owner", "-C", out, "-cf", outPath, "manifest.json", configName, diffId]);
+    await runChecked(["tar", "--owner=0", "--group=0", "--numeric-owner", "-C", out, "-cf", outPath, "manifest.json", configName, diffId]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -61,7 +61,7 @@ export async function writeBusyboxRootfs(dir: string, files: Record<string, stri
   chmodSync(join(dir, "tmp"), 0o1777);
   copyFileSync(BUSYBOX_PATH, join(dir, "bin/busybox"));
   chmodSync(join(dir, "bin/busybox"), 0o755);
-  const { stdout } = await execa(BUSYBOX_PATH, ["--list"]);
+  const { stdout } = await runChecked([BUSYBOX_PATH, "--list"]);
   for (const applet of stdout.split("\n")) {
     if (applet && applet !== "busybox" && !existsSync(join(dir, "bin", applet))) symlinkSync("busybox", join(dir, "bin", applet));
   }

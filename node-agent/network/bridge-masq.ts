@@ -6,7 +6,7 @@
 // pkg/utils: FormatChainName, FormatComment; pkg/ip: TeardownIPMasq).
 
 import { createHash } from "node:crypto";
-import { execa } from "execa";
+import { CommandNotFound, runCommand, type CommandResult } from "../exec/command.ts";
 
 const MAX_CHAIN_LENGTH = 28;
 const IPTABLES_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
@@ -23,8 +23,15 @@ export function bridgeMasqComment(networkName: string, containerId: string): str
   return `name: ${goQuote(networkName)} id: ${goQuote(containerId)}`;
 }
 
-async function iptables(args: string[]) {
-  return execa("iptables", ["-w", "5", "-t", "nat", ...args], { reject: false, env: IPTABLES_ENV });
+async function iptables(args: string[]): Promise<CommandResult> {
+  try {
+    return await runCommand(["iptables", "-w", "5", "-t", "nat", ...args], { env: { ...process.env, ...IPTABLES_ENV } });
+  } catch (e) {
+    // Without iptables the bridge plugin cannot have made a chain: report a failed
+    // command, which the chain lookup reads as "nothing leaked".
+    if (e instanceof CommandNotFound) return { stdout: "", stderr: e.message, all: "", exitCode: 127, timedOut: false };
+    throw e;
+  }
 }
 
 /**

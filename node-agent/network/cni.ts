@@ -14,7 +14,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
+import { CommandNotFound, runCommand, type CommandResult } from "../exec/command.ts";
 import { z } from "zod";
 import { planConflist, type CniConflist, type CniPluginConf } from "./cni-config.ts";
 import { removeBridgeMasq } from "./bridge-masq.ts";
@@ -229,24 +229,28 @@ export class CniNetwork {
     const conf: Record<string, unknown> = { ...plugin, cniVersion: conflist.cniVersion, name: conflist.name };
     if (prevResult) conf.prevResult = prevResult;
     if (plugin.capabilities?.portMappings) conf.runtimeConfig = { portMappings: ports };
-    const r = await execa(join(this.pluginDir, plugin.type), [], {
-      input: JSON.stringify(conf),
-      extendEnv: false,
-      env: {
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: sandboxId,
-        CNI_NETNS: netnsPath,
-        CNI_IFNAME: ifname,
-        CNI_PATH: this.pluginDir,
-        // Plugins exec iptables, ip6tables and modprobe by name.
-        PATH: HOST_PATH,
-      },
-      reject: false,
-      timeout: PLUGIN_TIMEOUT_MS,
-    });
+    let r: CommandResult;
+    try {
+      r = await runCommand([join(this.pluginDir, plugin.type)], {
+        input: JSON.stringify(conf),
+        // Exactly the CNI variables: nothing of the agent's environment leaks into a plugin.
+        env: {
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: sandboxId,
+          CNI_NETNS: netnsPath,
+          CNI_IFNAME: ifname,
+          CNI_PATH: this.pluginDir,
+          // Plugins exec iptables, ip6tables and modprobe by name.
+          PATH: HOST_PATH,
+        },
+        timeoutMs: PLUGIN_TIMEOUT_MS,
+      });
+    } catch (e) {
+      throw new CniPluginError(plugin.type, command, undefined, e instanceof Error ? e.message : String(e), "");
+    }
     if (r.exitCode !== 0) {
       let cniCode: number | undefined;
-      let msg = r.stderr.trim() || r.stdout.trim() || (r.timedOut ? `timed out after ${PLUGIN_TIMEOUT_MS} ms` : (r.message ?? `exit code ${r.exitCode}`));
+      let msg = r.stderr.trim() || r.stdout.trim() || (r.timedOut ? `timed out after ${PLUGIN_TIMEOUT_MS} ms` : `exit code ${r.exitCode}`);
       const parsed = CniErrorOutput.safeParse(parseJson(r.stdout));
       if (parsed.success) {
         cniCode = parsed.data.code;
@@ -347,7 +351,14 @@ function parseJson(text: string): unknown {
 
 async function netnsHasIp(netnsPath: string, ip: string): Promise<boolean> {
   if (!existsSync(netnsPath)) return false;
-  const r = await execa("nsenter", [`--net=${netnsPath}`, "ip", "-o", "-4", "addr", "show", "dev", POD_IFNAME], { reject: false, env: { PATH: HOST_PATH } });
+  let r: CommandResult;
+  try {
+    r = await runCommand(["nsenter", `--net=${netnsPath}`, "ip", "-o", "-4", "addr", "show", "dev", POD_IFNAME], { env: { ...process.env, PATH: HOST_PATH } });
+  } catch (e) {
+    // Without nsenter the address cannot be confirmed: treat the entry as stale, so ADD runs again.
+    if (e instanceof CommandNotFound) return false;
+    throw e;
+  }
   // A netns without eth0 (or an unmounted path) is the "stale" case, not an error.
   return r.exitCode === 0 && r.stdout.includes(` inet ${ip}/`);
 }

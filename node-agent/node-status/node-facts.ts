@@ -20,6 +20,7 @@
 import { readFileSync, readdirSync, statfsSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
+import { runChecked } from "../exec/command.ts";
 
 export interface NodeAddressFact {
   type: "InternalIP" | "Hostname";
@@ -222,9 +223,7 @@ async function readThrottledFlags(problems: string[]): Promise<string | undefine
   const vcgencmd = Bun.which("vcgencmd");
   if (!vcgencmd) return undefined;
   try {
-    // Loaded only where vcgencmd exists: execa alone costs ~20 MB RSS under Bun.
-    const { execa } = await import("execa");
-    const { stdout } = await execa(vcgencmd, ["get_throttled"], { timeout: 5000 });
+    const stdout = (await runChecked([vcgencmd, "get_throttled"], { timeoutMs: 5000 })).stdout.trim();
     const flags = parseThrottledOutput(stdout);
     if (!flags) problems.push(`vcgencmd get_throttled: unexpected output ${JSON.stringify(stdout)}`);
     return flags;

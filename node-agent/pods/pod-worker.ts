@@ -7,7 +7,7 @@
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultPullPolicy } from "../../core/resources/container.ts";
+import { defaultPullPolicy } from "../../core/resources/pull-policy.ts";
 import type { Pod } from "../../core/resources/pod.ts";
 import { ContainerProbes } from "../probes/container-probes.ts";
 import {
@@ -85,6 +85,7 @@ export class PodWorker {
   private readonly startTime: string;
   private lastStatus: Record<string, unknown> | undefined;
   private podError: { reason: string; message: string } | undefined;
+  private acted = false;
 
   constructor(
     private readonly deps: PodWorkerDeps,
@@ -137,12 +138,22 @@ export class PodWorker {
     return [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].map((c) => c.name);
   }
 
-  /** One pass; calls never overlap. `observed` holds this pod's containers, `sandboxes` every sandbox id present. */
-  sync(observed: ContainerState[], sandboxes: Set<string>, sourcesVersion: number): Promise<void> {
-    this.running = this.running.then(() => (this.terminating ? undefined : this.syncOnce(observed, sandboxes, sourcesVersion))).catch((e) => {
-      this.deps.log(`pod ${this.namespace}/${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+  /**
+   * One pass; calls never overlap. `observed` holds this pod's containers, `sandboxes` every sandbox id present.
+   * Resolves true when it started something, so the caller looks again soon instead of at the next period.
+   */
+  sync(observed: ContainerState[], sandboxes: Set<string>, sourcesVersion: number): Promise<boolean> {
+    const pass = this.running.then(async () => {
+      if (this.terminating) return false;
+      this.acted = false;
+      await this.syncOnce(observed, sandboxes, sourcesVersion);
+      return this.acted;
     });
-    return this.running;
+    this.running = pass.then(
+      () => undefined,
+      (e) => this.deps.log(`pod ${this.namespace}/${this.name}: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    return pass.catch(() => false);
   }
 
   /** Stops every container (SIGTERM, then SIGKILL after the grace period) and removes the pod from the node. */
@@ -382,6 +393,7 @@ export class PodWorker {
     const labels: Labels = { ...this.podLabels(), [LABEL_CONTAINER]: c.name, [LABEL_ATTEMPT]: String(attempt) };
     try {
       await this.deps.runtime.startContainer(this.sandbox!, { ...config, id, labels }, this.logPathOf(id));
+      this.acted = true;
       t.attempt = attempt;
       t.waiting = undefined;
       t.failedStart = undefined;
@@ -391,6 +403,7 @@ export class PodWorker {
       if (e.reason === "ContainerCannotRun") {
         // Nothing ran: the attempt counts as a run that failed at once (kubelet shows it terminated).
         const at = new Date(now).toISOString();
+        this.acted = true;
         t.attempt = attempt;
         t.failedStart = { attempt, terminated: { exitCode: 128, reason: "ContainerCannotRun", message: e.message, startedAt: at, finishedAt: at } };
         t.exitSeenAt = now;

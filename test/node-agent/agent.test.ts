@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../../cli/agent.ts";
 import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
+import { buildBusyboxImage } from "../../node-agent/images/image-archive.ts";
 import { startTestServer, type TestServer } from "../api/harness.ts";
 import { eventually } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_DOCKER, NEED_ROOT, type Need } from "./requirements.ts";
@@ -97,12 +98,21 @@ for (const rt of RUNTIMES) {
     test("two containers of a pod talk over localhost; the pod gets an IP from the node's range", async () => {
       const name = await createPod({
         containers: [
-          { name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", "8080", "-h", "/www"] },
+          {
+            name: "web",
+            image: TEST_IMAGE,
+            command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+            ports: [{ name: "http", containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 1 },
+            livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          },
           { name: "client", image: TEST_IMAGE, command: ["sh", "-c", "while true; do wget -qO- http://127.0.0.1:8080/ && sleep 30; sleep 0.3; done"] },
         ],
       });
-      const pod = await waitPod(name, (p) => p.status?.phase === "Running" && !!p.status?.podIP);
+      // Ready only once the httpGet readiness probe passes on the pod IP.
+      const pod = await waitPod(name, (p) => p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
       expect(pod.status.phase).toBe("Running");
+      expect(status(pod, "web").ready).toBe(true);
       const node = (await server.call("GET", `/api/v1/nodes/${pod.spec.nodeName}`)).body;
       expect(pod.status.podIP.split(".").slice(0, 3)).toEqual(node.spec.podCIDR.split(".").slice(0, 3));
       expect(await eventually(() => logs(name, "?container=client"), (t) => t.includes(TEST_PAGE.trim()))).toContain(TEST_PAGE.trim());
@@ -242,6 +252,35 @@ for (const rt of RUNTIMES) {
       expect(pod.status.initContainerStatuses.map((s: any) => s.state.terminated?.reason)).toEqual(["Completed", "Completed"]);
       expect(await logs(name, "?container=app")).toBe("one\ntwo\n");
     }, 60_000);
+
+    test("a hostNetwork pod serves on the node's own address", async () => {
+      const port = 25000 + (process.pid % 5000) + (rt.name === "docker" ? 1 : 0);
+      const name = await createPod({ hostNetwork: true, containers: [{ name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", String(port), "-h", "/www"] }] });
+      const pod = await waitPod(name, (p) => p.status?.phase === "Running");
+      expect(pod.status.podIP).toBe(pod.status.hostIP);
+      const body = await eventually(
+        async () => {
+          try {
+            return await (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })).text();
+          } catch {
+            return "";
+          }
+        },
+        (t) => t === TEST_PAGE,
+      );
+      expect(body).toBe(TEST_PAGE);
+    }, 30_000);
+
+    test("an image archive dropped into the agent's images folder is imported", async () => {
+      const tag = `tug.test/dropped-${rt.name}:${process.pid}`;
+      await buildBusyboxImage({ tag, cmd: ["sh"] }, join(dataDir, "images", "dropped.tar"));
+      expect(await agent.agent.runtime.hasImage(tag)).toBe(false);
+      expect(await agent.agent.images.scanFolder()).toContain(tag);
+      expect(await agent.agent.runtime.hasImage(tag)).toBe(true);
+      // Imported once: a second scan leaves the unchanged file alone.
+      expect(await agent.agent.images.scanFolder()).toEqual([]);
+      await agent.agent.runtime.removeImage(tag);
+    }, 30_000);
 
     test("a deleted pod's containers get SIGTERM and go; nothing is left of it", async () => {
       const name = await createPod({ containers: [{ name: "app", image: TEST_IMAGE, command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"] }] });

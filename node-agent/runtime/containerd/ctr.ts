@@ -3,7 +3,7 @@
 // classify it (not found, already exists, runc's message) and the log shows
 // exactly what ran.
 
-import { execa } from "execa";
+import { runCommand, type CommandResult } from "../../exec/command.ts";
 
 export const DEFAULT_CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
 
@@ -73,24 +73,24 @@ export class Ctr {
   /** Runs `ctr <args>`; throws CommandError on a non-zero exit, a timeout or a missing binary. */
   async run(args: string[], opts: RunOptions = {}): Promise<CtrResult & { all: string }> {
     const argv = ["ctr", ...this.globalArgs(), ...args];
-    const r = await execa(argv[0] as string, argv.slice(1), {
-      reject: false,
-      stdin: "ignore",
-      all: opts.all ?? false,
-      stripFinalNewline: false,
-      timeout: opts.timeoutMs,
-      // ctr forwards SIGTERM to an attached exec process, so a timeout ends it too.
-      killSignal: "SIGTERM",
-      forceKillAfterDelay: 2_000,
-    });
-    const stdout = String(r.stdout ?? "");
-    const stderr = String(r.stderr ?? "");
-    const exitedOnItsOwn = r.exitCode !== undefined && !r.timedOut && !r.isTerminated;
-    if (r.failed && !(opts.allowExitCode && exitedOnItsOwn)) {
-      const cause = r.exitCode === undefined ? r.cause : undefined;
-      throw new CommandError(argv, r.exitCode, stderr, cause, r.timedOut);
+    let r: CommandResult;
+    try {
+      r = await runCommand(argv, {
+        all: opts.all ?? false,
+        timeoutMs: opts.timeoutMs,
+        // ctr forwards SIGTERM to an attached exec process, so a timeout ends it too.
+        termGraceMs: 2_000,
+      });
+    } catch (e) {
+      // Not started at all: a missing ctr (CommandNotFound, code ENOENT) or another spawn error.
+      throw new CommandError(argv, undefined, "", e);
     }
-    return { stdout, stderr, exitCode: r.exitCode ?? 0, all: String(r.all ?? "") };
+    const exitedOnItsOwn = !r.timedOut && r.signal === undefined;
+    if ((r.exitCode !== 0 || !exitedOnItsOwn) && !(opts.allowExitCode && exitedOnItsOwn)) {
+      // A signal leaves no exit status to report.
+      throw new CommandError(argv, r.signal === undefined ? r.exitCode : undefined, r.stderr, undefined, r.timedOut);
+    }
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, all: r.all };
   }
 
   /** Like run, but an exit because the object is absent is not an error (idempotent deletes and kills). */

@@ -4,8 +4,6 @@
 // containerd restarts and past events are not replayed: it is respawned, and
 // the driver falls back to the cgroup and `tasks delete` for what it missed.
 
-import { execa, type ResultPromise } from "execa";
-import { createInterface } from "node:readline";
 import type { Ctr } from "./ctr.ts";
 
 /**
@@ -24,7 +22,7 @@ export interface TaskExit {
 }
 
 export class TaskEventMonitor {
-  private child: ResultPromise | undefined;
+  private child: { proc: Bun.Subprocess<"pipe", "pipe", "pipe">; done: Promise<void> } | undefined;
   private closed = false;
   private respawnTimer: ReturnType<typeof setTimeout> | undefined;
   /** Doubles while the child keeps dying young (containerd down), up to 30 s. */
@@ -44,21 +42,33 @@ export class TaskEventMonitor {
     const filter = `namespace==${this.namespace},topic~="^/tasks/(exit|oom)"`;
     const args = ["--address", this.ctr.address, "events", filter];
     const startedAt = Date.now();
-    const child = execa("sh", ["-c", WATCHDOG, "sh", ...args], { stdin: "pipe", stderr: "pipe", buffer: false, reject: false, cleanup: false });
-    this.child = child;
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => this.onLine(line));
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
-    void child.then((r) => {
+    const respawn = (status: string, why: string) => {
       this.child = undefined;
       if (this.closed) return;
       this.backoffMs = Date.now() - startedAt > 10_000 ? 500 : Math.min(this.backoffMs * 2, 30_000);
-      this.onError(`ctr events exited (${r.exitCode ?? r.signal ?? "?"}): ${stderr.trim() || String(r.cause ?? "")}; respawning in ${this.backoffMs} ms`);
+      this.onError(`ctr events exited (${status}): ${why}; respawning in ${this.backoffMs} ms`);
       this.respawnTimer = setTimeout(() => this.start(), this.backoffMs);
-    });
+    };
+    let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
+    try {
+      // Not detached: no timeout applies, and the watchdog, not a process group, ends ctr.
+      proc = Bun.spawn(["sh", "-c", WATCHDOG, "sh", ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    } catch (e) {
+      respawn("?", String(e));
+      return;
+    }
+    let stderr = "";
+    const done = Promise.all([
+      readText(proc.stdout, lineSplitter((line) => this.onLine(line))),
+      readText(proc.stderr, (text) => {
+        stderr = (stderr + text).slice(-2000);
+      }),
+      proc.exited,
+    ]).then(
+      () => respawn(String(proc.exitCode ?? proc.signalCode ?? "?"), stderr.trim()),
+      (e: unknown) => respawn(String(proc.exitCode ?? proc.signalCode ?? "?"), `reading its output: ${String(e)}`),
+    );
+    this.child = { proc, done };
   }
 
   async close(): Promise<void> {
@@ -67,9 +77,9 @@ export class TaskEventMonitor {
     const child = this.child;
     if (child) {
       // EOF on stdin makes the watchdog kill ctr; the sh then exits by itself.
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-      await child;
+      void child.proc.stdin.end();
+      const timer = setTimeout(() => child.proc.kill("SIGKILL"), 3_000);
+      await child.done;
       clearTimeout(timer);
     }
   }
@@ -133,4 +143,22 @@ export class TaskEventMonitor {
     });
     for (const w of [...(this.waiters.get(id) ?? [])]) w();
   }
+}
+
+/** Feeds the decoded text of `stream` to `onText` until it ends; a final call with `end` set. */
+async function readText(stream: ReadableStream<Uint8Array>, onText: (text: string, end: boolean) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }), false);
+  onText(decoder.decode(), true);
+}
+
+/** Turns text arriving in arbitrary chunks into whole lines; an unterminated last line comes at the end. */
+function lineSplitter(onLine: (line: string) => void): (text: string, end: boolean) => void {
+  let pending = "";
+  return (text, end) => {
+    const parts = (pending + text).split("\n");
+    pending = parts.pop() ?? "";
+    for (const line of parts) onLine(line);
+    if (end && pending) onLine(pending);
+  };
 }

@@ -6,7 +6,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
+import { runCommand, type CommandResult } from "../../exec/command.ts";
 import { RuntimeError, type Labels, type Sandbox, type SandboxSpec } from "../runtime.ts";
 
 const NETNS_DIR = "/var/run/netns";
@@ -114,10 +114,18 @@ async function unpinUts(id: string): Promise<void> {
 }
 
 async function run(cmd: string, args: string[], install: string): Promise<void> {
-  const r = await execa(cmd, args, { reject: false, stdin: "ignore" });
-  if (!r.failed) return;
-  const why = r.exitCode === undefined ? `${String(r.cause)} (${install})` : String(r.stderr ?? "").trim();
-  throw new RuntimeError("SandboxError", `${cmd} ${args.join(" ")}: ${why}`, `${cmd} ${args.join(" ")}`);
+  const r = await start(cmd, args, install);
+  if (r.exitCode === 0) return;
+  throw new RuntimeError("SandboxError", `${cmd} ${args.join(" ")}: ${r.stderr.trim()}`, `${cmd} ${args.join(" ")}`);
+}
+
+/** Runs the command; a failure to start it at all is a SandboxError with the install hint. */
+async function start(cmd: string, args: string[], install: string): Promise<CommandResult> {
+  try {
+    return await runCommand([cmd, ...args]);
+  } catch (e) {
+    throw new RuntimeError("SandboxError", `${cmd} ${args.join(" ")}: ${String(e)} (${install})`, `${cmd} ${args.join(" ")}`);
+  }
 }
 
 function toSandbox(r: SandboxRecord): Sandbox {
@@ -126,10 +134,9 @@ function toSandbox(r: SandboxRecord): Sandbox {
 
 /** Runs `ip ...`; an error whose stderr matches `tolerate` counts as done (a concurrent add/del won). */
 async function ip(args: string[], tolerate?: RegExp): Promise<void> {
-  const r = await execa("ip", args, { reject: false, stdin: "ignore" });
-  if (!r.failed) return;
-  const stderr = String(r.stderr ?? "").trim();
+  const r = await start("ip", args, "apt-get install iproute2");
+  if (r.exitCode === 0) return;
+  const stderr = r.stderr.trim();
   if (tolerate?.test(stderr)) return;
-  const why = r.exitCode === undefined ? `${String(r.cause)} (apt-get install iproute2)` : stderr;
-  throw new RuntimeError("SandboxError", `ip ${args.join(" ")}: ${why}`, `ip ${args.join(" ")}`);
+  throw new RuntimeError("SandboxError", `ip ${args.join(" ")}: ${stderr}`, `ip ${args.join(" ")}`);
 }

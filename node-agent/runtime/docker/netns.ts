@@ -3,7 +3,7 @@
 // they do for containerd pods, and the namespace outlives the infra process.
 
 import { statSync } from "node:fs";
-import { execa } from "execa";
+import { runCommand, type CommandResult } from "../../exec/command.ts";
 import { RuntimeError } from "../runtime.ts";
 
 export const NETNS_DIR = "/var/run/netns";
@@ -42,6 +42,12 @@ function inode(path: string): { dev: number; ino: number } | undefined {
 }
 
 async function ip(args: string[]): Promise<void> {
-  const r = await execa("ip", args, { reject: false });
-  if (r.failed) throw new RuntimeError("SandboxError", r.stderr.trim() || (r.shortMessage ?? `ip exited with ${r.exitCode}`), `ip ${args.join(" ")}`);
+  const command = `ip ${args.join(" ")}`;
+  let r: CommandResult;
+  try {
+    r = await runCommand(["ip", ...args]);
+  } catch (e) {
+    throw new RuntimeError("SandboxError", `${command}: ${String(e)} (apt-get install iproute2)`, command);
+  }
+  if (r.exitCode !== 0) throw new RuntimeError("SandboxError", r.stderr.trim() || `${command}: exit code ${r.exitCode}`, command);
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { runChecked, runCommand } from "../../../node-agent/exec/command.ts";
 import { CniNetwork } from "../../../node-agent/network/cni.ts";
 import { bridgeMasqChainName } from "../../../node-agent/network/bridge-masq.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_ROOT } from "../requirements.ts";
@@ -22,7 +22,7 @@ const ns = (s: string) => `${tag}-${s}`;
 const nsPath = (s: string) => `/var/run/netns/${ns(s)}`;
 
 async function freeSubnet(): Promise<string> {
-  const used = (await execa("ip", ["-o", "-4", "route", "show", "table", "all"])).stdout + (await execa("ip", ["-o", "-4", "addr"])).stdout;
+  const used = (await runChecked(["ip", "-o", "-4", "route", "show", "table", "all"])).stdout + (await runChecked(["ip", "-o", "-4", "addr"])).stdout;
   for (let i = 0; i < 200; i++) {
     const x = 20 + ((process.pid + i) % 200);
     if (!used.includes(`10.99.${x}.`)) return `10.99.${x}.0/24`;
@@ -33,13 +33,12 @@ async function freeSubnet(): Promise<string> {
 /** `timeout 3 busybox wget -qO- url`, on the host or inside a netns; stdout, or the failure. */
 async function wget(url: string, inNs?: string): Promise<string> {
   const cmd = ["timeout", "3", "/bin/busybox", "wget", "-qO-", url];
-  const opts = { reject: false, stripFinalNewline: false } as const;
-  const r = inNs ? await execa("ip", ["netns", "exec", inNs, ...cmd], opts) : await execa(cmd[0]!, cmd.slice(1), opts);
+  const r = await runCommand(inNs ? ["ip", "netns", "exec", inNs, ...cmd] : cmd);
   return r.exitCode === 0 ? r.stdout : `failed rc=${r.exitCode}: ${r.stderr.trim()}`;
 }
 
 async function natRulesOf(sandboxId: string): Promise<string[]> {
-  const { stdout } = await execa("iptables-save", ["-t", "nat"]);
+  const { stdout } = await runChecked(["iptables-save", "-t", "nat"]);
   // iptables-save prints the plugins' comments as `id: \"<id>\"`.
   return stdout.split("\n").filter((l) => l.includes(`id: \\"${sandboxId}\\"`));
 }
@@ -51,7 +50,7 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
   let net: CniNetwork;
   let subnet: string;
   let hostIp: string;
-  const servers: ResultPromise[] = [];
+  const servers: Bun.Subprocess[] = [];
   const ips: Record<string, string> = {};
   const leases = () => readdirSync(join(stateDir, "ipam", NETWORK)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).sort();
 
@@ -59,25 +58,25 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
     stateDir = mkdtempSync(join(tmpdir(), `${tag}-cni-`));
     subnet = await freeSubnet();
     net = new CniNetwork({ networkName: NETWORK, bridge: `${tag}0`, podCidr: subnet, stateDir });
-    for (const s of ["a", "b", "c", "d"]) await execa("ip", ["netns", "add", ns(s)]);
+    for (const s of ["a", "b", "c", "d"]) await runChecked(["ip", "netns", "add", ns(s)]);
     const www = join(stateDir, "www");
     mkdirSync(www);
     writeFileSync(join(www, "index.html"), "hello from a pod\n");
     // A host address that is neither a bridge of ours nor Docker's.
-    const addrs = (await execa("ip", ["-o", "-4", "addr", "show", "scope", "global"])).stdout.split("\n");
+    const addrs = (await runChecked(["ip", "-o", "-4", "addr", "show", "scope", "global"])).stdout.split("\n");
     const line = addrs.find((l) => !/ (docker\d*|br-\S+|tug\S*|cni\S*) /.test(l));
     hostIp = line?.match(/inet (\d+\.\d+\.\d+\.\d+)\//)?.[1] ?? "";
   });
 
   afterAll(async () => {
     for (const s of servers) s.kill("SIGKILL");
-    await Promise.allSettled(servers);
+    await Promise.all(servers.map((s) => s.exited));
     const errors: unknown[] = [];
     for (const id of await net.listCached()) await net.del(id).catch((e: unknown) => errors.push(e));
-    for (const s of ["a", "b", "c", "d"]) await execa("ip", ["netns", "del", ns(s)], { reject: false });
-    await execa("ip", ["link", "del", `${tag}0`], { reject: false });
+    for (const s of ["a", "b", "c", "d"]) await runCommand(["ip", "netns", "del", ns(s)]);
+    await runCommand(["ip", "link", "del", `${tag}0`]);
     rmSync(stateDir, { recursive: true, force: true });
-    const leftover = (await execa("iptables-save")).stdout.split("\n").filter((l) => l.includes(tag));
+    const leftover = (await runChecked(["iptables-save"])).stdout.split("\n").filter((l) => l.includes(tag));
     expect({ errors, leftover }).toEqual({ errors: [], leftover: [] });
   });
 
@@ -96,7 +95,7 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
     expect(leases()).toEqual([a.ip, b.ip].sort());
 
     for (const s of ["a", "b"]) {
-      servers.push(execa("ip", ["netns", "exec", ns(s), "/bin/busybox", "httpd", "-f", "-p", String(HTTP_PORT), "-h", join(stateDir, "www")]));
+      servers.push(Bun.spawn(["ip", "netns", "exec", ns(s), "/bin/busybox", "httpd", "-f", "-p", String(HTTP_PORT), "-h", join(stateDir, "www")], { stdio: ["ignore", "ignore", "ignore"] }));
     }
     const ok = (v: string) => v === "hello from a pod\n";
     expect(await eventually(() => wget(`http://${ips.a}:${HTTP_PORT}/`, ns("b")), ok, 5000)).toBe("hello from a pod\n");
@@ -138,9 +137,9 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
     await net.del(ns("a"));
     expect(leases()).toEqual([ips.b!]);
     expect(await natRulesOf(ns("a"))).toEqual([]);
-    expect((await execa("iptables", ["-t", "nat", "-S", chain], { reject: false })).exitCode).not.toBe(0);
+    expect((await runCommand(["iptables", "-t", "nat", "-S", chain])).exitCode).not.toBe(0);
     expect(await wget(`http://127.0.0.1:${HOST_PORT}/`)).toStartWith("failed");
-    expect((await execa("ip", ["-n", ns("a"), "link", "show", "eth0"], { reject: false })).exitCode).not.toBe(0);
+    expect((await runCommand(["ip", "-n", ns("a"), "link", "show", "eth0"])).exitCode).not.toBe(0);
     expect(await net.ipOf(ns("a"))).toBeUndefined();
     expect(await net.listCached()).toEqual([ns("b")]);
     await net.del(ns("a"));
@@ -149,7 +148,7 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
   test("DEL after the netns is gone still frees the IP and the NAT chain", async () => {
     const { ip } = await net.add(ns("c"), nsPath("c"), [{ hostPort: HOST_PORT + 1, containerPort: HTTP_PORT, protocol: "tcp" }]);
     expect(leases()).toContain(ip);
-    await execa("ip", ["netns", "del", ns("c")]);
+    await runChecked(["ip", "netns", "del", ns("c")]);
     await net.del(ns("c"));
     expect(leases()).not.toContain(ip);
     expect(await natRulesOf(ns("c"))).toEqual([]);
@@ -157,10 +156,10 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
 
   test("a stale entry (netns recreated) is torn down and added again", async () => {
     const first = await net.add(ns("d"), nsPath("d"), []);
-    await execa("ip", ["netns", "del", ns("d")]);
-    await execa("ip", ["netns", "add", ns("d")]);
+    await runChecked(["ip", "netns", "del", ns("d")]);
+    await runChecked(["ip", "netns", "add", ns("d")]);
     const second = await net.add(ns("d"), nsPath("d"), []);
-    expect((await execa("ip", ["-n", ns("d"), "-o", "-4", "addr", "show", "dev", "eth0"])).stdout).toContain(` inet ${second.ip}/`);
+    expect((await runChecked(["ip", "-n", ns("d"), "-o", "-4", "addr", "show", "dev", "eth0"])).stdout).toContain(` inet ${second.ip}/`);
     expect(leases().filter((l) => l === first.ip || l === second.ip)).toEqual([second.ip]);
     expect(leases()).toHaveLength(2); // b and d
     await net.del(ns("d"));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { runChecked } from "../../../node-agent/exec/command.ts";
 import type { ProbeTarget } from "../../../node-agent/probes/probe-runner.ts";
 import { containerPortResolver, runProbe } from "../../../node-agent/probes/probe-runner.ts";
 import type { Need } from "../requirements.ts";
@@ -122,7 +122,7 @@ describe("httpGet", () => {
       dir = mkdtempSync(join(tmpdir(), `tug-probe-tls-${process.pid}-`));
       const key = join(dir, "key.pem");
       const cert = join(dir, "cert.pem");
-      await execa("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=probe.test", "-keyout", key, "-out", cert]);
+      await runChecked(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=probe.test", "-keyout", key, "-out", cert]);
       https = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler, tls: { key: Bun.file(key), cert: Bun.file(cert) } });
     });
     afterAll(() => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { runChecked, runCommand } from "../../../node-agent/exec/command.ts";
 import { ContainerdRuntime } from "../../../node-agent/runtime/containerd/containerd-runtime.ts";
 import { LABEL_NODE, RuntimeError, type ContainerSpec } from "../../../node-agent/runtime/runtime.ts";
 import { eventually } from "../../support.ts";
@@ -22,11 +22,11 @@ runtimeConformance("containerd", async () => new ContainerdRuntime({ namespace, 
 afterAll(async () => {
   if (!NEED_CONTAINERD.present() || !NEED_ROOT.present()) return;
   // The suite removed its containers; what is left in the namespace is the imported images.
-  const ctr = (...args: string[]) => execa("ctr", ["-n", namespace, ...args], { reject: false });
+  const ctr = (...args: string[]) => runCommand(["ctr", "-n", namespace, ...args]);
   const images = (await ctr("images", "ls", "-q")).stdout.split("\n").filter(Boolean);
   if (images.length > 0) await ctr("images", "rm", "--sync", ...images);
   const rm = await ctr("namespaces", "rm", namespace);
-  if (rm.failed && !/not found/.test(String(rm.stderr))) console.warn(`containerd test: namespace ${namespace} left behind: ${String(rm.stderr)}`);
+  if (rm.exitCode !== 0 && !/not found/.test(rm.stderr)) console.warn(`containerd test: namespace ${namespace} left behind: ${rm.stderr}`);
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -64,7 +64,7 @@ describe.skipIf(!!skip)("containerd driver", () => {
     await before.startContainer(sandbox, spec(oom, ["sh", "-c", "sleep 1; exec dd if=/dev/zero of=/dev/null bs=100M count=1"], { memoryLimitBytes: 32 << 20 }), join(logs, "oom.log"));
     await before.close(); // the agent is gone while both exit
     const stopped = await eventually(
-      async () => (await execa("ctr", ["-n", namespace, "tasks", "ls"])).stdout,
+      async () => (await runChecked(["ctr", "-n", namespace, "tasks", "ls"])).stdout,
       (table) => [exit7, oom].every((id) => new RegExp(`^${id}\\s+\\d+\\s+STOPPED`, "m").test(table)),
       10_000,
     );
@@ -105,7 +105,7 @@ describe.skipIf(!!skip)("containerd driver", () => {
     const rt = new ContainerdRuntime({ namespace, stateDir: join(stateDir, "respawn"), warn: (m) => warnings.push(m) });
     /** The pid of this process's `ctr events` grandchild for our namespace. */
     const eventsPid = async () => {
-      const rows = (await execa("ps", ["-eo", "pid=,ppid=,args="])).stdout.split("\n").map((l) => l.trim().split(/\s+/));
+      const rows = (await runChecked(["ps", "-eo", "pid=,ppid=,args="])).stdout.split("\n").map((l) => l.trim().split(/\s+/));
       const wrappers = new Set(rows.filter(([, ppid, cmd]) => ppid === String(process.pid) && cmd === "sh").map(([pid]) => pid));
       const row = rows.find(([, ppid, cmd, ...rest]) => wrappers.has(ppid) && cmd === "ctr" && rest.join(" ").includes(`events namespace==${namespace},`));
       return row?.[0];

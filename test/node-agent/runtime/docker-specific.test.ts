@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { runChecked } from "../../../node-agent/exec/command.ts";
 import { PAUSE_IMAGE } from "../../../node-agent/images/image-archive.ts";
 import { ContainerStates } from "../../../node-agent/runtime/docker/container-states.ts";
 import { DockerApi, DockerApiError, labelFilter, type RequestOptions } from "../../../node-agent/runtime/docker/docker-api.ts";
@@ -104,7 +104,7 @@ describe.skipIf(!!skip)("Docker driver specifics", () => {
 
     expect(sb.netnsPath).toBe(`/var/run/netns/${sb.id}`);
     expect(inode(sb.netnsPath ?? "")).toBe(inode(`/proc/${infra.State.Pid}/ns/net`));
-    expect((await execa("ip", ["-n", sb.id, "link", "show", "lo"])).stdout).toMatch(/[<,]UP[,>]/);
+    expect((await runChecked(["ip", "-n", sb.id, "link", "show", "lo"])).stdout).toMatch(/[<,]UP[,>]/);
 
     const app = spec("app", ["sh", "-c", "while :; do sleep 1; done"]);
     await rt.startContainer(sb, app, "");
@@ -128,7 +128,7 @@ describe.skipIf(!!skip)("Docker driver specifics", () => {
   test("create again re-pins a lost netns, and replaces a stopped infra container", async () => {
     const sbSpec = { id: `tugd-${run}-again`, hostname: "again", hostNetwork: false, labels: mine };
     const first = await rt.createSandbox(sbSpec);
-    await execa("ip", ["netns", "del", sbSpec.id]);
+    await runChecked(["ip", "netns", "del", sbSpec.id]);
     const repinned = await rt.createSandbox(sbSpec);
     expect(repinned.runtimeRef).toBe(first.runtimeRef);
     const pid = (await inspect(first.runtimeRef ?? "")).State.Pid;
