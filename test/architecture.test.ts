@@ -89,3 +89,25 @@ test("there are no import cycles", () => {
   for (const f of graph.keys()) visit(f, []);
   expect(cycles).toEqual([]);
 });
+
+/** Packages whose run-time import graph from `entry` reaches one of `heavy` (type-only imports are erased, so skipped). */
+function heavyImports(entry: string, heavy: RegExp): string[] {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  const walk = (file: string, via: string[]) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^\s*(?:import|export)(?!\s+type\b)[^'"]*?from\s+["']([^"']+)["']/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith(".")) walk(resolve(dirname(file), spec), [...via, relative(ROOT, file)]);
+      else if (heavy.test(spec)) found.push(`${[...via, relative(ROOT, file)].join(" -> ")} -> ${spec}`);
+    }
+  };
+  walk(join(ROOT, entry), []);
+  return found;
+}
+
+test("the agent's run-time imports stay small: no zod, execa or systeminformation (each costs 12-23 MB RSS under Bun)", () => {
+  expect(heavyImports("cli/agent.ts", /^(zod|execa|systeminformation)(\/|$)/)).toEqual([]);
+});

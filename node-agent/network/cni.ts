@@ -15,7 +15,6 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CommandNotFound, runCommand, type CommandResult } from "../exec/command.ts";
-import { z } from "zod";
 import { planConflist, type CniConflist, type CniPluginConf } from "./cni-config.ts";
 import { removeBridgeMasq } from "./bridge-masq.ts";
 import { checkPlugins, ensureIpForward } from "./host-prep.ts";
@@ -62,32 +61,61 @@ const POD_IFNAME = "eth0";
 const SANDBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const LOOPBACK: CniConflist = { cniVersion: "1.0.0", name: "lo", plugins: [{ type: "loopback" }] };
 
-// The result is passed on verbatim as prevResult, so unknown fields are kept.
-const CniResult = z.looseObject({
-  cniVersion: z.string(),
-  ips: z.array(z.looseObject({ address: z.string(), gateway: z.string().optional(), interface: z.number().optional() })).optional(),
-});
-type CniResult = z.infer<typeof CniResult>;
+// Shapes checked by hand rather than with zod: zod costs the agent ~15 MB RSS
+// (its idle target is < 45 MB), and these are three small, flat shapes.
 
-const CniErrorOutput = z.object({ code: z.number(), msg: z.string(), details: z.string().optional() });
+/** The result is passed on verbatim as prevResult, so unknown fields are kept. */
+interface CniResult {
+  cniVersion: string;
+  ips?: { address: string; gateway?: string; interface?: number }[];
+  [field: string]: unknown;
+}
 
-const PortMappingSchema = z.object({
-  hostPort: z.number().int().min(1).max(65535),
-  containerPort: z.number().int().min(1).max(65535),
-  protocol: z.enum(["tcp", "udp"]),
-  hostIP: z.string().optional(),
-});
-
-const CacheEntry = z.object({
-  sandboxId: z.string(),
-  netnsPath: z.string(),
-  portMappings: z.array(PortMappingSchema),
-  // The conflist the ADD ran with, so a DEL after a config change still undoes exactly what was done.
-  conflist: z.object({ cniVersion: z.string(), name: z.string(), plugins: z.array(z.looseObject({ type: z.string() })) }),
+interface CacheEntry {
+  sandboxId: string;
+  netnsPath: string;
+  portMappings: PortMapping[];
+  /** The conflist the ADD ran with, so a DEL after a config change still undoes exactly what was done. */
+  conflist: CniConflist;
   /** Absent while the ADD is in flight (or crashed mid-way): DEL then runs without prevResult. */
-  result: CniResult.optional(),
-});
-type CacheEntry = z.infer<typeof CacheEntry>;
+  result?: CniResult;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isPort = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+
+function asCniResult(v: unknown): CniResult | undefined {
+  if (!isRecord(v) || typeof v.cniVersion !== "string") return undefined;
+  if (v.ips !== undefined && !(Array.isArray(v.ips) && v.ips.every((ip) => isRecord(ip) && typeof ip.address === "string"))) return undefined;
+  return v as CniResult;
+}
+
+function asCniError(v: unknown): { code: number; msg: string; details?: string } | undefined {
+  if (!isRecord(v) || typeof v.code !== "number" || typeof v.msg !== "string") return undefined;
+  return { code: v.code, msg: v.msg, ...(typeof v.details === "string" ? { details: v.details } : {}) };
+}
+
+function checkPortMappings(ports: PortMapping[]): PortMapping[] {
+  for (const p of ports) {
+    if (!isPort(p.hostPort) || !isPort(p.containerPort) || (p.protocol !== "tcp" && p.protocol !== "udp") || (p.hostIP !== undefined && typeof p.hostIP !== "string")) {
+      throw new Error(`invalid port mapping ${JSON.stringify(p)}: ports 1-65535, protocol tcp or udp`);
+    }
+  }
+  return ports;
+}
+
+function asCacheEntry(v: unknown): CacheEntry | undefined {
+  if (!isRecord(v) || typeof v.sandboxId !== "string" || typeof v.netnsPath !== "string" || !Array.isArray(v.portMappings)) return undefined;
+  const c = v.conflist;
+  if (!isRecord(c) || typeof c.cniVersion !== "string" || typeof c.name !== "string" || !Array.isArray(c.plugins) || !c.plugins.every((p) => isRecord(p) && typeof p.type === "string")) return undefined;
+  if (v.result !== undefined && !asCniResult(v.result)) return undefined;
+  try {
+    checkPortMappings(v.portMappings as PortMapping[]);
+  } catch {
+    return undefined;
+  }
+  return v as unknown as CacheEntry;
+}
 
 export class CniNetwork {
   readonly conflist: CniConflist;
@@ -116,7 +144,7 @@ export class CniNetwork {
    */
   add(sandboxId: string, netnsPath: string, portMappings: PortMapping[]): Promise<{ ip: string }> {
     checkSandboxId(sandboxId);
-    const ports = z.array(PortMappingSchema).parse(portMappings);
+    const ports = checkPortMappings(portMappings);
     return this.serialize(sandboxId, async () => {
       await this.prepareHost();
       const cached = await this.readEntry(sandboxId);
@@ -251,17 +279,17 @@ export class CniNetwork {
     if (r.exitCode !== 0) {
       let cniCode: number | undefined;
       let msg = r.stderr.trim() || r.stdout.trim() || (r.timedOut ? `timed out after ${PLUGIN_TIMEOUT_MS} ms` : `exit code ${r.exitCode}`);
-      const parsed = CniErrorOutput.safeParse(parseJson(r.stdout));
-      if (parsed.success) {
-        cniCode = parsed.data.code;
-        msg = parsed.data.details ? `${parsed.data.msg}: ${parsed.data.details}` : parsed.data.msg;
+      const parsed = asCniError(parseJson(r.stdout));
+      if (parsed) {
+        cniCode = parsed.code;
+        msg = parsed.details ? `${parsed.msg}: ${parsed.details}` : parsed.msg;
       }
       throw new CniPluginError(plugin.type, command, cniCode, msg, r.stderr);
     }
     if (command === "DEL" || r.stdout.trim() === "") return undefined;
-    const result = CniResult.safeParse(parseJson(r.stdout));
-    if (!result.success) throw new CniPluginError(plugin.type, command, undefined, `unparsable result: ${r.stdout.slice(0, 500)}`, r.stderr);
-    return result.data;
+    const result = asCniResult(parseJson(r.stdout));
+    if (!result) throw new CniPluginError(plugin.type, command, undefined, `unparsable result: ${r.stdout.slice(0, 500)}`, r.stderr);
+    return result;
   }
 
   private prepareHost(): Promise<void> {
@@ -289,9 +317,9 @@ export class CniNetwork {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
-    const parsed = CacheEntry.safeParse(parseJson(text));
-    if (!parsed.success) throw new Error(`corrupt CNI state ${path}: ${parsed.error.message}`);
-    return parsed.data;
+    const parsed = asCacheEntry(parseJson(text));
+    if (!parsed) throw new Error(`corrupt CNI state ${path}: not a cached CNI result`);
+    return parsed;
   }
 
   private async writeEntry(entry: CacheEntry): Promise<void> {

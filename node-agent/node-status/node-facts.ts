@@ -4,14 +4,13 @@
 // conditions come from (collectPressure). The planner that turns them into a
 // Node status is node-status.ts; this file only reads.
 //
-// Most facts come straight from /proc, /sys and node:os rather than from
-// systeminformation: importing its index costs ~29 MB RSS (the agent's idle
+// The facts come straight from /proc, /sys and node:os, the same sources
+// systeminformation reads, without systeminformation: importing its index
+// costs ~29 MB RSS and even its system module alone ~12 MB (the agent's idle
 // target is < 45 MB), and its Linux cpuTemperature() runs shells through
 // execSync (blocking the event loop) before trying `sensors`, which is too
-// much for a reading taken every heartbeat. systeminformation's system() is
-// still used, imported on its own, for the board model of a machine without a
-// device tree (x86, VMs), where it knows dmidecode and virtualisation quirks;
-// that costs ~8 MB RSS once, and a Raspberry Pi never loads it.
+// much for a reading taken every heartbeat. The board model comes from the
+// device tree (Raspberry Pi and most ARM boards), else from DMI (PCs, VMs).
 //
 // Files are read synchronously on purpose: they are tiny, /proc and /sys are
 // generated in memory, and under Bun 1400 rounds of promise-based reads grew
@@ -241,18 +240,12 @@ export async function collectThermal(): Promise<ThermalFacts> {
   return { socTemperatureCelsius, throttledFlags, problems };
 }
 
-async function systeminformationSystem(problems: string[]): Promise<{ model?: string; uuid?: string }> {
-  try {
-    // Only the system module: the package index would load every module (~29 MB RSS).
-    const { system } = await import("systeminformation/lib/system.js");
-    const data = await system();
-    // "Computer" is its placeholder for "unknown".
-    const model = data.model && data.model !== "Computer" ? data.model : undefined;
-    return { model, uuid: data.uuid && data.uuid !== "-" ? data.uuid : undefined };
-  } catch (e) {
-    problems.push(`systeminformation system(): ${e instanceof Error ? e.message : String(e)}`);
-    return {};
-  }
+/** A PC's or VM's model from DMI ("<vendor> <product>"), as dmidecode would print it. */
+function dmiModel(problems: string[]): string | undefined {
+  const vendor = readOptional("/sys/class/dmi/id/sys_vendor", problems);
+  const product = readOptional("/sys/class/dmi/id/product_name", problems);
+  const parts = [vendor, product].filter((p): p is string => !!p && !/^(to be filled|default string|system product name)/i.test(p));
+  return parts.length ? parts.join(" ") : undefined;
 }
 
 export interface CollectNodeFactsOptions {
@@ -284,11 +277,7 @@ export async function collectNodeFacts({ dataDir, previous }: CollectNodeFactsOp
     // Raspberry Pi and most ARM boards name themselves in the device tree.
     boardModel = readOptional("/proc/device-tree/model", problems);
     systemUuid = readOptional("/sys/class/dmi/id/product_uuid", problems);
-    if (!boardModel) {
-      const si = await systeminformationSystem(problems);
-      boardModel = si.model;
-      systemUuid ??= si.uuid;
-    }
+    boardModel ??= dmiModel(problems);
   }
 
   const internalIp = pickInternalIp(os.networkInterfaces(), route ? parseDefaultRouteInterface(route) : undefined);
