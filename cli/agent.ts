@@ -11,8 +11,6 @@ import { NodeAgent } from "../node-agent/agent.ts";
 import { startKubeletServer } from "../node-agent/kubelet-server.ts";
 import { HttpLink } from "../node-agent/link/http-link.ts";
 import { CniNetwork } from "../node-agent/network/cni.ts";
-import { ContainerdRuntime } from "../node-agent/runtime/containerd/containerd-runtime.ts";
-import { DockerRuntime } from "../node-agent/runtime/docker/docker-runtime.ts";
 import type { ContainerRuntime } from "../node-agent/runtime/runtime.ts";
 import { TUG_VERSION } from "./version.ts";
 
@@ -48,17 +46,24 @@ export interface RunningAgent {
 const CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
 const DOCKER_SOCKET = "/var/run/docker.sock";
 
-/** The driver asked for, or the first one installed (containerd, then Docker); containerd when neither is. */
-export function chooseRuntime(opts: Pick<AgentOptions, "runtime" | "containerdNamespace" | "containerdAddress" | "dataDir">, log: (line: string) => void): ContainerRuntime {
+/**
+ * The driver asked for, or the first one installed (containerd, then Docker); containerd when neither is.
+ * Only the chosen driver's code is loaded (memory on a small board).
+ */
+export async function chooseRuntime(opts: Pick<AgentOptions, "runtime" | "containerdNamespace" | "containerdAddress" | "dataDir">, log: (line: string) => void): Promise<ContainerRuntime> {
   const pick = opts.runtime !== "auto" ? opts.runtime : existsSync(CONTAINERD_SOCKET) || !existsSync(DOCKER_SOCKET) ? "containerd" : "docker";
   const stateDir = join(opts.dataDir, "runtime", pick);
-  if (pick === "docker") return new DockerRuntime({ stateDir });
+  if (pick === "docker") {
+    const { DockerRuntime } = await import("../node-agent/runtime/docker/docker-runtime.ts");
+    return new DockerRuntime({ stateDir });
+  }
+  const { ContainerdRuntime } = await import("../node-agent/runtime/containerd/containerd-runtime.ts");
   return new ContainerdRuntime({ namespace: opts.containerdNamespace ?? "tug", address: opts.containerdAddress, stateDir, warn: log });
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((line: string) => console.log(`agent ${opts.nodeName}: ${line}`));
-  const runtime = chooseRuntime(opts, log);
+  const runtime = await chooseRuntime(opts, log);
   const link = new HttpLink({ server: opts.server, nodeName: opts.nodeName, token: opts.token, log });
   // The endpoint listens first: the Node the agent registers names its port.
   let agentRef: NodeAgent | undefined;

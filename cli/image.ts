@@ -32,7 +32,7 @@ export async function runImage(args: string[]): Promise<number> {
   if (sub !== "import") throw new TugError("BadRequest", `unknown image command "${sub}"; run 'tug image --help'`);
   if (!file || extra.length) throw new TugError("BadRequest", "usage: tug image import FILE.tar");
   if (!existsSync(file) || !statSync(file).isFile()) throw new TugError("NotFound", `${file}: no such file`);
-  const runtime = chooseRuntime({ runtime: runtimeChoice(values.runtime), containerdNamespace: values["containerd-namespace"], dataDir: values["data-dir"] }, () => undefined);
+  const runtime = await chooseRuntime({ runtime: runtimeChoice(values.runtime), containerdNamespace: values["containerd-namespace"], dataDir: values["data-dir"] }, () => undefined);
   try {
     const refs = await runtime.importImage(file);
     for (const r of refs) console.log(`imported ${r}`);
