@@ -9,6 +9,10 @@ import { mountDiscovery, type VersionInfo } from "./routes/discovery.ts";
 import { mountResources } from "./routes/resources.ts";
 import { statusOf, toTugError } from "./status.ts";
 import type { WatchTiming } from "./watch-stream.ts";
+import { mountSecurity, type Security } from "./auth/security.ts";
+import { mountJoin, type JoinOptions } from "./routes/join.ts";
+import type { ServiceAccountTokens } from "./auth/service-account-tokens.ts";
+import type { MeshHub } from "./mesh/hub.ts";
 
 export interface ApiOptions {
   registry: Registry;
@@ -18,15 +22,25 @@ export interface ApiOptions {
   /** Where unexpected errors are reported (they reach clients as a generic 500). */
   onInternalError?: (err: unknown) => void;
   watchTiming?: WatchTiming;
+  /** Authentication and authorization; without it every request is allowed (unit tests of the routes). */
+  security?: Security;
+  /** The join handshake and the admin's bootstrap-token routes. */
+  join?: JoinOptions;
+  /** Issues ServiceAccount tokens (the TokenRequest API). */
+  serviceAccountTokens?: ServiceAccountTokens;
+  /** The mesh hub: relays log requests to agents connected over it. */
+  hub?: MeshHub;
 }
 
 export function createApi(opts: ApiOptions): Hono {
   const app = new Hono();
+  if (opts.security) mountSecurity(app, opts.security);
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/livez", (c) => c.text("ok"));
   app.get("/readyz", (c) => (opts.isReady() ? c.text("ok") : c.text("not ready", 503)));
   mountDiscovery(app, opts.version);
-  mountResources(app, opts.registry, opts.watchTiming);
+  if (opts.join) mountJoin(app, opts.join);
+  mountResources(app, opts.registry, opts.watchTiming, opts.serviceAccountTokens, opts.hub);
   app.notFound(() => {
     const s = statusOf(new TugError("NotFound", "the server could not find the requested resource"));
     return Response.json(s, { status: 404 });

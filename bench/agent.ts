@@ -13,6 +13,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../cli/server.ts";
 import { sandboxIdOf } from "../node-agent/pods/pod-worker.ts";
+import { formatJoinToken } from "../core/auth/join-token.ts";
+import { caHashOfPem } from "../api/tls/certificates.ts";
 import { TEST_IMAGE, testImageTar } from "../test/node-agent/test-image.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, "cpu-seconds": { type: "string", default: "60" }, pods: { type: "string", default: "20" } } });
@@ -57,11 +59,18 @@ async function oneRun(run: number): Promise<RunResult> {
   const bridge = `tgb${process.pid % 10000}`;
   const server = await startServer({ dataDir: serverDir, bind: "127.0.0.1", port: 0 });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      tls: { ca: server.caPem },
+    });
     return (await res.json()) as any;
   };
   Bun.spawnSync(["ctr", "-n", ns, "images", "import", await testImageTar()]);
-  const agent = Bun.spawn([process.execPath, MAIN, "agent", "--server", server.url, "--node-name", node, "--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", ns, "--kubelet-port", "0", "--bridge", bridge], {
+  const { id, secret } = await server.tokens.createBootstrapToken({ ttlSeconds: 600, now: Date.now() });
+  const joinToken = formatJoinToken({ caHash: caHashOfPem(server.caPem), id, secret });
+  const agent = Bun.spawn([process.execPath, MAIN, "join", server.url, "--token", joinToken, "--node-name", node, "--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", ns, "--bridge", bridge], {
     stdout: "ignore",
     stderr: "ignore",
   });

@@ -19,7 +19,15 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function spawn(args: string[]): Promise<{ server: Server; startMs: number }> {
+/** tug serves TLS with a bearer token (the baseline plain HTTP): credentials by origin, read from tug's data dir. */
+const credentials = new Map<string, { token: string; ca: string }>();
+function api(url: string, init: RequestInit = {}): Promise<Response> {
+  const c = credentials.get(new URL(url).origin);
+  if (!c) return fetch(url, init);
+  return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${c.token}` }, tls: { ca: c.ca } });
+}
+
+async function spawn(args: string[], dataDir?: string): Promise<{ server: Server; startMs: number }> {
   const t0 = performance.now();
   const proc = Bun.spawn([process.execPath, ...args], { stdout: "pipe", stderr: "inherit" });
   const reader = proc.stdout.getReader();
@@ -29,8 +37,13 @@ async function spawn(args: string[]): Promise<{ server: Server; startMs: number 
     if (done) throw new Error(`server exited: ${out}`);
     out += new TextDecoder().decode(value);
   }
-  const url = `http://127.0.0.1:${/listening on [\d.]+:(\d+)/.exec(out)![1]}`;
-  while ((await fetch(`${url}/readyz`).catch(() => undefined))?.status !== 200) await Bun.sleep(1);
+  const scheme = /listening on .*data in/.test(out) ? "https" : "http";
+  const url = `${scheme}://127.0.0.1:${/listening on [\d.]+:(\d+)/.exec(out)![1]}`;
+  if (scheme === "https" && dataDir) {
+    const fs = require("node:fs");
+    credentials.set(new URL(url).origin, { token: fs.readFileSync(`${dataDir}/admin.token`, "utf8").trim(), ca: fs.readFileSync(`${dataDir}/tls/ca.crt`, "utf8") });
+  }
+  while ((await api(`${url}/readyz`).catch(() => undefined))?.status !== 200) await Bun.sleep(1);
   const startMs = performance.now() - t0;
   reader.releaseLock();
   return {
@@ -67,7 +80,7 @@ const json = { "content-type": "application/json" };
 
 async function creates(url: string, path: string, n: number, prefix: string): Promise<number> {
   return load(n, 50, async (i) => {
-    const res = await fetch(`${url}${path}`, { method: "POST", headers: json, body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${prefix}-${i}` }, data: { i: String(i) } }) });
+    const res = await api(`${url}${path}`, { method: "POST", headers: json, body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${prefix}-${i}` }, data: { i: String(i) } }) });
     if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   });
@@ -75,7 +88,7 @@ async function creates(url: string, path: string, n: number, prefix: string): Pr
 
 async function gets(url: string, path: (i: number) => string, n: number): Promise<number> {
   return load(n, 50, async (i) => {
-    const res = await fetch(`${url}${path(i)}`);
+    const res = await api(`${url}${path(i)}`);
     if (res.status !== 200) throw new Error(`get: ${res.status}`);
     await res.arrayBuffer();
   });
@@ -84,11 +97,11 @@ async function gets(url: string, path: (i: number) => string, n: number): Promis
 /** Median milliseconds from a write's acknowledgement to its event at each of 100 watchers. */
 async function watchLatency(url: string): Promise<number> {
   const path = "/api/v1/namespaces/default/configmaps";
-  const rv = ((await (await fetch(`${url}${path}?limit=1`)).json()) as any).metadata.resourceVersion;
+  const rv = ((await (await api(`${url}${path}?limit=1`)).json()) as any).metadata.resourceVersion;
   const arrivals = new Map<string, number[]>();
   const readers = await Promise.all(
     Array.from({ length: 100 }, async () => {
-      const res = await fetch(`${url}${path}?watch=1&resourceVersion=${rv}&labelSelector=bench%3Dwatch`);
+      const res = await api(`${url}${path}?watch=1&resourceVersion=${rv}&labelSelector=bench%3Dwatch`);
       const reader = res.body!.getReader();
       const dec = new TextDecoder();
       let buf = "";
@@ -116,7 +129,7 @@ async function watchLatency(url: string): Promise<number> {
   for (let k = 0; k < 20; k++) {
     const name = `watched-${k}-${Date.now()}`;
     const t0 = performance.now();
-    await fetch(`${url}${path}`, { method: "POST", headers: json, body: JSON.stringify({ metadata: { name, labels: { bench: "watch" } } }) });
+    await api(`${url}${path}`, { method: "POST", headers: json, body: JSON.stringify({ metadata: { name, labels: { bench: "watch" } } }) });
     while ((arrivals.get(name)?.length ?? 0) < 100) await Bun.sleep(0);
     latencies.push(...arrivals.get(name)!.map((t) => t - t0));
   }
@@ -151,8 +164,8 @@ async function main() {
   for (let run = 0; run < RUNS; run++) {
     for (const which of ["tug", "baseline"] as const) {
       const dir = mkdtempSync(join(tmpdir(), `tug-bench-${which}-`));
-      const args = which === "tug" ? [MAIN, "server", "--data-dir", dir, "--bind", "127.0.0.1", "--port", "0"] : [BASELINE, dir];
-      const { server, startMs } = await spawn(args);
+      const args = which === "tug" ? [MAIN, "server", "--data-dir", dir, "--bind", "127.0.0.1", "--port", "0", "--disable-agent"] : [BASELINE, dir];
+      const { server, startMs } = await spawn(args, which === "tug" ? dir : undefined);
       try {
         await Bun.sleep(300);
         rows.start![which].push(startMs);
@@ -161,7 +174,7 @@ async function main() {
         rows.creates![which].push(await creates(server.url, path, 10_000, `c${run}`));
         rows.gets![which].push(await gets(server.url, (i) => `${path}/c${run}-${i % 10_000}`, 40_000));
         const t0 = performance.now();
-        const list: any = await (await fetch(`${server.url}${path}`)).json();
+        const list: any = await (await api(`${server.url}${path}`)).json();
         rows.list![which].push(performance.now() - t0);
         if (list.items.length !== 10_000) throw new Error(`${which} listed ${list.items.length}`);
         if (which === "tug") rows.watch!.tug.push(await watchLatency(server.url));

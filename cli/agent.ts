@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { TugError } from "../core/errors.ts";
 import { NodeAgent } from "../node-agent/agent.ts";
-import { startKubeletServer } from "../node-agent/kubelet-server.ts";
-import { HttpLink } from "../node-agent/link/http-link.ts";
+import { MeshLink } from "../node-agent/link/mesh-link.ts";
+import { meshLogsHandler } from "../node-agent/logs.ts";
+import { joinCluster, readCredentials } from "./join.ts";
 import { CniNetwork } from "../node-agent/network/cni.ts";
 import type { ContainerRuntime } from "../node-agent/runtime/runtime.ts";
 import { TUG_VERSION } from "./version.ts";
@@ -17,8 +18,12 @@ import { TUG_VERSION } from "./version.ts";
 export type RuntimeChoice = "auto" | "containerd" | "docker";
 
 export interface AgentOptions {
-  server: string;
-  token?: string;
+  /** Server URLs, tried in order (the next when one fails). */
+  servers: string[];
+  /** This node's credential (from join, or issued by an embedding server). */
+  token: string;
+  /** The CA of the server's certificate. */
+  caPem: string;
   nodeName: string;
   dataDir: string;
   runtime: RuntimeChoice;
@@ -26,8 +31,6 @@ export interface AgentOptions {
   containerdNamespace?: string;
   /** containerd socket (default /run/containerd/containerd.sock). */
   containerdAddress?: string;
-  /** Port of the agent's endpoint (logs); 0 picks a free one. Default 10250. */
-  kubeletPort: number;
   /** Bridge of the pod network (at most 15 characters; default tug0). */
   bridge?: string;
   /** Extra labels for the Node. */
@@ -39,7 +42,6 @@ export interface AgentOptions {
 
 export interface RunningAgent {
   agent: NodeAgent;
-  kubeletPort: number;
   stop(): Promise<void>;
 }
 
@@ -64,10 +66,10 @@ export async function chooseRuntime(opts: Pick<AgentOptions, "runtime" | "contai
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((line: string) => console.log(`agent ${opts.nodeName}: ${line}`));
   const runtime = await chooseRuntime(opts, log);
-  const link = new HttpLink({ server: opts.server, nodeName: opts.nodeName, token: opts.token, log });
-  // The endpoint listens first: the Node the agent registers names its port.
+  const link = new MeshLink({ servers: opts.servers, nodeName: opts.nodeName, token: opts.token, caPem: opts.caPem, log });
   let agentRef: NodeAgent | undefined;
-  const kubelet = startKubeletServer(() => agentRef, { port: opts.kubeletPort });
+  // `kubectl logs` reaches the agent over the mesh.
+  link.onLogsRequest(meshLogsHandler(() => agentRef));
   const agent = new NodeAgent({
     nodeName: opts.nodeName,
     dataDir: opts.dataDir,
@@ -79,7 +81,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
     syncPeriodMs: opts.syncPeriodMs,
     node: {
-      kubeletPort: kubelet.port,
+      kubeletPort: 0,
       agentVersion: `tug-${TUG_VERSION}`,
       periodMs: opts.nodeStatusPeriodMs,
       labels: opts.labels,
@@ -88,25 +90,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   agentRef = agent;
   await agent.start();
-  return {
-    agent,
-    kubeletPort: kubelet.port,
-    stop: async () => {
-      await kubelet.stop();
-      await agent.stop();
-    },
-  };
+  return { agent, stop: () => agent.stop() };
 }
 
-const HELP = `usage: tug agent --server URL [flags]
+const HELP = `usage: tug join https://SERVER:6443 --token TUG10… [flags]       (first start on a new board)
+       tug agent --server https://SERVER:6443 --token TUG10… [flags]  (the same)
+       tug agent [flags]                                             (later starts: the stored credential)
 
-  --server URL        the tug server (e.g. http://192.168.1.10:6443)
-  --token TOKEN       credential for the server (until join tokens land: optional)
   --node-name NAME    this node's name (default: the hostname)
-  --data-dir DIR      agent state: offline cache, pod volumes, logs (default /var/lib/tug/agent)
+  --data-dir DIR      agent state: credential, offline cache, pod volumes and logs (default /var/lib/tug/agent)
+  --server URL        the server; repeat for several (the agent uses the next when one fails)
   --runtime NAME      containerd | docker | auto (default auto: containerd when installed, else Docker)
   --containerd-namespace NS   containerd namespace (default tug)
-  --kubelet-port N    port of the agent's endpoint for logs (default 10250)
   --bridge NAME       bridge of the pod network (default tug0)`;
 
 export function runtimeChoice(raw: string): RuntimeChoice {
@@ -114,54 +109,60 @@ export function runtimeChoice(raw: string): RuntimeChoice {
   return raw;
 }
 
-export function portNumber(raw: string, flag: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) throw new TugError("BadRequest", `${flag}: not a port number: "${raw}"`);
-  return n;
-}
 
-export async function runAgent(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+export async function runAgent(args: string[], opts: { join?: boolean } = {}): Promise<number> {
+  const { values, positionals } = parseArgs({
     args,
     options: {
-      server: { type: "string" },
+      server: { type: "string", multiple: true },
       token: { type: "string" },
       "node-name": { type: "string" },
       "data-dir": { type: "string" },
       runtime: { type: "string", default: "auto" },
       "containerd-namespace": { type: "string" },
-      "kubelet-port": { type: "string", default: "10250" },
       bridge: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
+    allowPositionals: !!opts.join,
     strict: true,
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  if (!values.server) throw new TugError("BadRequest", "--server is required, e.g. tug agent --server http://SERVER:6443");
-  if (!/^https?:\/\/[^/]+/.test(values.server)) throw new TugError("BadRequest", `--server: not an http(s) URL: "${values.server}"`);
+  const servers = [...positionals, ...(values.server ?? [])].map((u) => u.replace(/\/+$/, ""));
+  for (const u of servers) if (!/^https:\/\/[^/]+$/.test(u)) throw new TugError("BadRequest", `--server: not an https:// server URL: "${u}"`);
   const runtime = runtimeChoice(values.runtime);
-  const kubeletPort = portNumber(values["kubelet-port"], "--kubelet-port");
   if (values.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(values.bridge)) throw new TugError("BadRequest", `--bridge: at most 15 letters, digits, '.', '_' or '-'`);
+  const dataDir = values["data-dir"] ?? "/var/lib/tug/agent";
   // Handlers first: a signal during start-up still ends in a clean stop.
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
-  const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+  let creds = readCredentials(dataDir);
+  if (values.token) {
+    if (servers.length === 0) throw new TugError("BadRequest", "a join needs the server: tug join https://SERVER:6443 --token TUG10…");
+    const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+    creds = await joinCluster({ server: servers[0]!, joinToken: values.token, nodeName, dataDir });
+    console.log(`joined ${servers[0]} as node ${nodeName}`);
+  }
+  if (!creds) throw new TugError("BadRequest", `no credential in ${dataDir}: join first (tug join https://SERVER:6443 --token TUG10…, from 'tug token create')`);
+  if (values["node-name"] && values["node-name"].toLowerCase() !== creds.nodeName) {
+    throw new TugError("BadRequest", `this data dir belongs to node ${creds.nodeName}; use another --data-dir to join as ${values["node-name"]}`);
+  }
+  const use = servers.length ? servers : creds.servers;
   const running = await startAgent({
-    server: values.server.replace(/\/+$/, ""),
-    token: values.token,
-    nodeName,
-    dataDir: values["data-dir"] ?? "/var/lib/tug/agent",
+    servers: use,
+    token: creds.token,
+    caPem: creds.caPem,
+    nodeName: creds.nodeName,
+    dataDir,
     runtime,
     containerdNamespace: values["containerd-namespace"],
-    kubeletPort,
     bridge: values.bridge,
   });
-  console.log(`tug agent ${TUG_VERSION}: node ${nodeName}, server ${values.server}, endpoint :${running.kubeletPort}`);
+  console.log(`tug agent ${TUG_VERSION}: node ${creds.nodeName}, servers ${use.join(", ")}`);
   await stopped;
   await running.stop();
   return 0;

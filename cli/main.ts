@@ -9,7 +9,9 @@ const USAGE = `usage: tug <command> [flags]
 
 commands:
   server     run the API server, store, controllers and this machine's agent (npm start)
-  agent      run a node agent that joins a server (tug agent --server URL)
+  join       join a board to a cluster and run its agent (tug join https://SERVER:6443 --token TUG10…)
+  agent      run this board's node agent (after a join)
+  token      token create|list|delete: bootstrap tokens for joining boards
   image      image import FILE.tar: load an image archive into the local runtime
   version    print the version
 
@@ -23,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./server.ts")).runServer(rest);
     case "agent":
       return (await import("./agent.ts")).runAgent(rest);
+    case "join":
+      return (await import("./agent.ts")).runAgent(rest, { join: true });
+    case "token":
+      return (await import("./token.ts")).runToken(rest);
     case "image":
       return (await import("./image.ts")).runImage(rest);
     case "version":

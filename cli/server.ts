@@ -2,7 +2,7 @@
 // controllers and API into one running server. Shuts down cleanly on
 // SIGINT/SIGTERM: stop accepting, stop controllers, flush and close the store.
 
-import { homedir, hostname } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mkdirSync } from "node:fs";
@@ -17,7 +17,18 @@ import { startControllers } from "./controllers.ts";
 import { Informer } from "../core/informer/informer.ts";
 import { NodeLifecycleController } from "../core/controllers/node-lifecycle/controller.ts";
 import { TUG_VERSION } from "./version.ts";
-import { portNumber, runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
+import { defaultDataDir } from "./data-dir.ts";
+import { SecretCipher } from "../api/store/secret-cipher.ts";
+import { ensureServerTls, localSans } from "../api/tls/certificates.ts";
+import { ensureAdminToken } from "../api/auth/admin-token.ts";
+import { TokenStore } from "../api/auth/token-store.ts";
+import { ServiceAccountTokens } from "../api/auth/service-account-tokens.ts";
+import { Authenticator } from "../api/auth/authenticator.ts";
+import { ensureBootstrapPolicy } from "../api/auth/bootstrap-policy.ts";
+import { PODS_BY_NODE } from "../core/informer/indexes.ts";
+import { MeshHub, type MeshSocketData } from "../api/mesh/hub.ts";
+import { nodeNameOf } from "../core/auth/user.ts";
+import { runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
 
 const HELP = `usage: tug server [flags]
@@ -34,13 +45,8 @@ const HELP = `usage: tug server [flags]
   --disable-agent                run no node agent for this machine (a control-plane-only server)
   --node-name NAME               this machine's node name (default: the hostname)
   --runtime NAME                 containerd | docker | auto (default auto)
-  --kubelet-port N               port of the embedded agent's endpoint for logs (default 10250)`;
+  --tls-san NAME                 an extra DNS name or IP for the serving certificate (repeatable)`;
 
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TUG_DATA_DIR) return env.TUG_DATA_DIR;
-  if (process.getuid?.() === 0) return "/var/lib/tug";
-  return join(homedir(), ".local", "share", "tug");
-}
 
 export interface ServerOptions {
   dataDir: string;
@@ -54,7 +60,9 @@ export interface ServerOptions {
   disableControllerManager?: boolean;
   disableScheduler?: boolean;
   /** The embedded node agent for this machine; absent = none. */
-  agent?: Omit<AgentOptions, "server" | "dataDir"> & { dataDir?: string };
+  agent?: Omit<AgentOptions, "servers" | "dataDir" | "token" | "caPem"> & { dataDir?: string };
+  /** Extra names and addresses for the serving certificate. */
+  tlsSans?: string[];
 }
 
 export interface RunningServer {
@@ -62,12 +70,17 @@ export interface RunningServer {
   port: number;
   registry: Registry;
   kubeconfig: string;
+  /** The CA that signed the serving certificate, and the admin's bearer token. */
+  caPem: string;
+  adminToken: string;
+  tokens: TokenStore;
   stop(): Promise<void>;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const store = new LmdbStore({ path: join(opts.dataDir, "db") });
+  // Secrets are sealed before they reach LMDB; the key stays in the data dir.
+  const store = new LmdbStore({ path: join(opts.dataDir, "db"), secretCipher: SecretCipher.open(opts.dataDir) });
   // One informer feeds the controllers and answers the registry's namespace checks.
   const informer = new Informer(store);
   // Heartbeat-only node updates are not written; they reach the lifecycle controller directly.
@@ -86,27 +99,75 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const lifecycle = controllers.controllers.find((c): c is NodeLifecycleController => c instanceof NodeLifecycleController);
   if (lifecycle) heartbeat = (node) => lifecycle.heartbeat(node);
   await ensureSystemNamespaces(registry);
+  await ensureBootstrapPolicy(registry);
+
+  const tls = await ensureServerTls({ dir: join(opts.dataDir, "tls"), sans: localSans(opts.tlsSans ?? []) });
+  const adminToken = ensureAdminToken(opts.dataDir);
+  const tokens = new TokenStore({ registry, cache: informer });
+  const serviceAccountTokens = await ServiceAccountTokens.open(opts.dataDir, { lookup: informer });
+  const log = (line: string) => console.log(line);
+  const authenticator = new Authenticator({
+    adminToken,
+    tokens,
+    serviceAccounts: { verify: (t) => serviceAccountTokens.verify(t, new Date(systemClock.now())) },
+    clock: systemClock,
+    log,
+  });
+  // Agents connect here; heartbeats over the mesh stay in memory like heartbeat-only status updates.
+  const hub = new MeshHub({
+    registry,
+    informer,
+    authenticate: async (req) => {
+      const user = await authenticator.authenticate(req, server?.requestIP(req)?.address ?? "mesh");
+      const node = user ? nodeNameOf(user.name) : undefined;
+      return node ? { node } : undefined;
+    },
+    onHeartbeat: (node) => heartbeat(node),
+    log,
+  });
+  let port = opts.port;
+  const advertise = () => advertisedUrls(opts.bind, port);
 
   let ready = false;
   const platform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
-  const app = createApi({ registry, version: { gitVersion: TUG_VERSION, platform }, isReady: () => ready, watchTiming: opts.watchTiming });
-  let server: ReturnType<typeof Bun.serve>;
+  const app = createApi({
+    registry,
+    version: { gitVersion: TUG_VERSION, platform },
+    isReady: () => ready,
+    watchTiming: opts.watchTiming,
+    security: { authenticator, authorizer: { cache: informer, podsOnNode: (node) => informer.byIndex(PODS_BY_NODE, node) } },
+    join: { tokens, clock: systemClock, caPem: tls.caCertPem, caHash: tls.caHash, advertise, log },
+    serviceAccountTokens,
+    hub,
+  });
+  let server: ReturnType<typeof Bun.serve<MeshSocketData>> | undefined;
   try {
     // Bodies are limited (with a Status) by the API; this is only the socket-level backstop.
-    server = Bun.serve({ hostname: opts.bind, port: opts.port, fetch: app.fetch, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024 });
+    server = Bun.serve<MeshSocketData>({
+      hostname: opts.bind,
+      port: opts.port,
+      tls: { cert: tls.certPem, key: tls.keyPem },
+      fetch: (req, srv) => (MeshHub.isMeshRequest(req) ? hub.handleUpgrade(req, srv) : app.fetch(req, { requestIP: (r: Request) => srv.requestIP(r) })),
+      websocket: hub.websocket,
+      idleTimeout: 0,
+      maxRequestBodySize: 16 * 1024 * 1024,
+    });
   } catch (e) {
     await controllers.stop();
     await store.close();
     const code = (e as { code?: string }).code;
     throw new TugError("ServiceUnavailable", `cannot listen on ${opts.bind}:${opts.port}: ${code === "EADDRINUSE" ? "the address is in use" : (e as Error).message}`);
   }
+  port = server.port ?? opts.port;
   const host = opts.bind === "0.0.0.0" || opts.bind === "::" ? "127.0.0.1" : opts.bind;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
-  const kubeconfig = writeAdminKubeconfig(opts.dataDir, url);
+  const url = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const kubeconfig = writeAdminKubeconfig(opts.dataDir, url, { caPem: tls.caCertPem, token: adminToken });
   let agent: RunningAgent | undefined;
   if (opts.agent) {
     try {
-      agent = await startAgent({ ...opts.agent, server: url, dataDir: opts.agent.dataDir ?? join(opts.dataDir, "agent") });
+      // This machine's own node: the server hands it a node credential directly (no join needed).
+      const token = await tokens.issueNodeCredential(opts.agent.nodeName, { consent: true });
+      agent = await startAgent({ ...opts.agent, servers: [url], token, caPem: tls.caCertPem, dataDir: opts.agent.dataDir ?? join(opts.dataDir, "agent") });
     } catch (e) {
       // The API still serves; the node simply does not join (the log names why).
       console.error(`embedded agent not started: ${e instanceof Error ? e.message : String(e)}`);
@@ -116,19 +177,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopped = false;
   return {
     url,
-    port: server.port ?? opts.port,
+    port,
     registry,
     kubeconfig,
+    caPem: tls.caCertPem,
+    adminToken,
+    tokens,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       ready = false;
       await agent?.stop();
+      hub.close();
       await server.stop(true);
       await controllers.stop();
       await store.close();
     },
   };
+}
+
+/** https URLs boards on the network can use: the bind address, or every non-loopback IPv4 address. */
+function advertisedUrls(bind: string, port: number): string[] {
+  const hosts =
+    bind === "0.0.0.0" || bind === "::"
+      ? Object.values(networkInterfaces())
+          .flat()
+          .filter((a) => a && a.family === "IPv4" && !a.internal)
+          .map((a) => a!.address)
+      : [bind];
+  return hosts.map((h) => `https://${h.includes(":") ? `[${h}]` : h}:${port}`);
 }
 
 function seconds(raw: string, flag: string): number {
@@ -150,7 +227,7 @@ export async function runServer(args: string[]): Promise<number> {
       "disable-agent": { type: "boolean", default: false },
       "node-name": { type: "string" },
       runtime: { type: "string", default: "auto" },
-      "kubelet-port": { type: "string", default: "10250" },
+      "tls-san": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -175,9 +252,10 @@ export async function runServer(args: string[]): Promise<number> {
     defaultTolerationSeconds: seconds(values["default-toleration-seconds"], "--default-toleration-seconds"),
     disableControllerManager: values["disable-controller-manager"],
     disableScheduler: values["disable-scheduler"],
+    tlsSans: values["tls-san"] ?? [],
     agent: values["disable-agent"]
       ? undefined
-      : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime), kubeletPort: portNumber(values["kubelet-port"], "--kubelet-port") },
+      : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime) },
   });
   console.log(`tug server ${TUG_VERSION} listening on ${values.bind}:${server.port}, data in ${dataDir}, kubeconfig ${server.kubeconfig}`);
   await stopped;

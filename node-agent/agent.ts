@@ -74,8 +74,9 @@ export class NodeAgent {
     this.reporter.start();
     this.opts.link.start({
       desired: (state) => {
+        // Pod files are re-rendered only when ConfigMaps or Secrets changed (the link reuses unchanged maps).
+        if (state.configMaps !== this.desired.configMaps || state.secrets !== this.desired.secrets) this.sourcesVersion++;
         this.desired = state;
-        this.sourcesVersion++;
         void this.cache.save(state).catch((e) => this.opts.log(`offline cache: ${String(e)}`));
         this.kick();
       },

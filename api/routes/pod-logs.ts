@@ -1,5 +1,5 @@
 // GET .../pods/NAME/log: the server finds the pod's node and relays the
-// request to that node's agent (kubelet's endpoint in the Node's status),
+// request to that node's agent over its mesh connection,
 // streaming the answer back. Parameters as kubectl sends them: container,
 // follow, previous, tailLines, timestamps.
 
@@ -7,10 +7,16 @@ import type { Context } from "hono";
 import { TugError } from "../../core/errors.ts";
 import type { Registry } from "../../core/registry/registry.ts";
 import type { Pod } from "../../core/resources/pod.ts";
+import type { LogsRequest } from "../../core/mesh/messages.ts";
 
 const BOOLEAN_PARAMS = ["follow", "previous", "timestamps"] as const;
 
-export async function podLogs(c: Context, registry: Registry, namespace: string, name: string): Promise<Response> {
+/** Relays a log request to an agent connected over the mesh (undefined: that node has no mesh session). */
+export interface LogRelay {
+  logs(node: string, req: Omit<LogsRequest, "type" | "id">, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> | undefined;
+}
+
+export async function podLogs(c: Context, registry: Registry, namespace: string, name: string, relay?: LogRelay): Promise<Response> {
   if (c.req.method !== "GET") throw new TugError("MethodNotAllowed", `the server does not allow this method on the requested resource (${c.req.method} pods/log)`);
   const pod = (await registry.get("Pod", namespace, name)) as unknown as Pod;
   const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((x) => x.name);
@@ -31,32 +37,19 @@ export async function podLogs(c: Context, registry: Registry, namespace: string,
   }
   const nodeName = pod.spec.nodeName;
   if (!nodeName) throw new TugError("BadRequest", `pod ${name} does not have a host assigned`);
-  const endpoint = await agentEndpoint(registry, nodeName);
-  const url = `${endpoint}/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: c.req.raw.signal });
-  } catch (e) {
-    throw new TugError("ServiceUnavailable", `the agent of node ${nodeName} is not reachable at ${endpoint}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (!res.ok) {
-    const text = (await res.text()).trim();
-    throw new TugError(res.status === 404 ? "NotFound" : "BadRequest", text || `the agent of node ${nodeName} answered ${res.status}`);
-  }
-  return new Response(res.body, { headers: { "content-type": "text/plain" } });
-}
-
-async function agentEndpoint(registry: Registry, nodeName: string): Promise<string> {
-  let node;
-  try {
-    node = await registry.get("Node", "", nodeName);
-  } catch (e) {
-    if (e instanceof TugError && e.code === "NotFound") throw new TugError("BadRequest", `node ${nodeName} of the pod no longer exists`);
-    throw e;
-  }
-  const status = (node.status ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
-  const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
-  const address = status.addresses?.find((a) => a.type === "InternalIP")?.address ?? status.addresses?.find((a) => a.type === "Hostname")?.address;
-  if (!port || !address) throw new TugError("ServiceUnavailable", `node ${nodeName} has no agent endpoint to read logs from`);
-  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+  const viaMesh = relay?.logs(
+    nodeName,
+    {
+      namespace,
+      pod: name,
+      container,
+      follow: query.get("follow") === "true",
+      previous: query.get("previous") === "true",
+      timestamps: query.get("timestamps") === "true",
+      ...(query.has("tailLines") ? { tailLines: Number(query.get("tailLines")) } : {}),
+    },
+    c.req.raw.signal,
+  );
+  if (!viaMesh) throw new TugError("ServiceUnavailable", `the agent of node ${nodeName} is not connected`);
+  return new Response(await viaMesh, { headers: { "content-type": "text/plain" } });
 }

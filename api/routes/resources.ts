@@ -7,7 +7,9 @@ import { TugError } from "../../core/errors.ts";
 import { apiVersionOf, KINDS, type KindName } from "../../core/resources/kinds.ts";
 import type { Registry, Subresource } from "../../core/registry/registry.ts";
 import { readBody } from "../body.ts";
-import { podLogs } from "./pod-logs.ts";
+import { podLogs, type LogRelay } from "./pod-logs.ts";
+import { tokenRequest } from "./token-request.ts";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import { parseResourcePath, type ResourcePath } from "../request-path.ts";
 import { successStatus } from "../status.ts";
 import { watchResponse, type WatchTiming } from "../watch-stream.ts";
@@ -37,10 +39,11 @@ function listBody(kind: KindName, items: unknown[], rv: number, cont?: string) {
   return { kind: `${kind}List`, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(rv), ...(cont ? { continue: cont } : {}) }, items };
 }
 
-function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | "log" | undefined {
+function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | "log" | "token" | undefined {
   if (sub === undefined) return undefined;
   if (sub === "binding" && kind === "Pod") return "binding";
   if (sub === "log" && kind === "Pod") return "log";
+  if (sub === "token" && kind === "ServiceAccount") return "token";
   if (sub === "status" && KINDS[kind].hasStatus) return "status";
   if (sub === "scale" && KINDS[kind].hasScale) return "scale";
   throw notFoundPath();
@@ -100,7 +103,7 @@ async function handleCollection(c: Context, registry: Registry, p: ResourcePath,
   }
 }
 
-async function handleItem(c: Context, registry: Registry, p: ResourcePath & { name: string }): Promise<Response> {
+async function handleItem(c: Context, registry: Registry, p: ResourcePath & { name: string }, tokens?: ServiceAccountTokens, hub?: LogRelay): Promise<Response> {
   const { kind, namespace, name } = p;
   const sub = subresourceOf(kind, p.subresource);
   const method = c.req.method;
@@ -109,7 +112,12 @@ async function handleItem(c: Context, registry: Registry, p: ResourcePath & { na
     await registry.bind(namespace, name, await readBody(c.req.raw));
     return c.json(successStatus({}), 201);
   }
-  if (sub === "log") return podLogs(c, registry, namespace, name);
+  if (sub === "log") return podLogs(c, registry, namespace, name, hub);
+  if (sub === "token") {
+    // A server without a signing key has no TokenRequest API.
+    if (!tokens) throw notFoundPath();
+    return tokenRequest(c, registry, tokens, namespace, name);
+  }
   if (sub === "scale") {
     if (method === "GET") return c.json(await registry.getScale(kind, namespace, name));
     if (method === "PUT") return c.json(await registry.updateScale(kind, namespace, name, await readBody(c.req.raw)));
@@ -137,13 +145,13 @@ async function handleItem(c: Context, registry: Registry, p: ResourcePath & { na
   }
 }
 
-export function mountResources(app: Hono, registry: Registry, timing?: WatchTiming): void {
+export function mountResources(app: Hono, registry: Registry, timing?: WatchTiming, tokens?: ServiceAccountTokens, hub?: LogRelay): void {
   const serve = (group: string, version: string, rest: string, c: Context) => {
     const segments = rest.split("/").filter((s) => s !== "").map(decodeURIComponent);
     const p = parseResourcePath(group, version, segments);
     if (!p) throw notFoundPath();
     if (p.name === undefined) return handleCollection(c, registry, p, timing);
-    return handleItem(c, registry, { ...p, name: p.name });
+    return handleItem(c, registry, { ...p, name: p.name }, tokens, hub);
   };
   app.all("/api/v1/*", (c) => serve("", "v1", c.req.path.slice("/api/v1/".length), c));
   app.all("/apis/:group/:version/*", (c) => {

@@ -70,6 +70,11 @@ export const LIST_STRATEGIES: Record<KindName, ReadonlyMap<string, MergeKey>> = 
   StatefulSet: workload,
   Job: workload,
   CronJob: table(...objectMeta("spec.jobTemplate.metadata"), ...podTemplate("spec.jobTemplate.spec.template"), CONDITIONS),
+  // rules and subjects carry no patchMergeKey in rbac/v1: a patch replaces them whole.
+  Role: table(),
+  ClusterRole: table(),
+  RoleBinding: table(),
+  ClusterRoleBinding: table(),
 };
 
 /** How the list at `path` of a `kind` merges; undefined means it is replaced whole. */

@@ -28,6 +28,10 @@ export const STATUS_ON_CREATE: Record<KindName, StatusRule> = {
   StatefulSet: reset({ replicas: 0, availableReplicas: 0 }),
   Job: reset(),
   CronJob: reset(),
+  Role: { keep: true },
+  ClusterRole: { keep: true },
+  RoleBinding: { keep: true },
+  ClusterRoleBinding: { keep: true },
 };
 
 interface ServicePortLike {

@@ -39,6 +39,10 @@ export const KINDS = {
   StatefulSet: { group: "apps", version: "v1", plural: "statefulsets", singular: "statefulset", namespaced: true, shortNames: ["sts"], categories: ["all"], hasStatus: true, hasScale: true },
   Job: { group: "batch", version: "v1", plural: "jobs", singular: "job", namespaced: true, shortNames: [], categories: ["all"], hasStatus: true, hasScale: false },
   CronJob: { group: "batch", version: "v1", plural: "cronjobs", singular: "cronjob", namespaced: true, shortNames: ["cj"], categories: ["all"], hasStatus: true, hasScale: false },
+  Role: { group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", singular: "role", namespaced: true, shortNames: [], categories: [], hasStatus: false, hasScale: false },
+  ClusterRole: { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", singular: "clusterrole", namespaced: false, shortNames: [], categories: [], hasStatus: false, hasScale: false },
+  RoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", singular: "rolebinding", namespaced: true, shortNames: [], categories: [], hasStatus: false, hasScale: false },
+  ClusterRoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", singular: "clusterrolebinding", namespaced: false, shortNames: [], categories: [], hasStatus: false, hasScale: false },
 } as const satisfies Record<string, KindInfo>;
 
 export type KindName = keyof typeof KINDS;

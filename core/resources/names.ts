@@ -190,7 +190,13 @@ export function isValidIP(value: string): string[] {
   return isIPv4(value) || isIPv6(value) ? [] : ["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"];
 }
 
-export type NameRule = "DNS1123Subdomain" | "DNS1123Label" | "DNS1035Label";
+export type NameRule = "DNS1123Subdomain" | "DNS1123Label" | "DNS1035Label" | "PathSegmentName";
+
+/** apimachinery's IsValidPathSegmentName: the name must be usable as one URL path segment. */
+export function isValidPathSegmentName(name: string): string[] {
+  if (name === "." || name === "..") return [`may not be '${name}'`];
+  return ["/", "%"].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
+}
 
 /**
  * Which format each kind's metadata.name must have, as in Kubernetes'
@@ -215,12 +221,18 @@ export const NAME_RULES: { readonly [K in KindName]: NameRule } = {
   StatefulSet: "DNS1123Subdomain",
   Job: "DNS1123Subdomain",
   CronJob: "DNS1123Subdomain",
+  // RBAC names are path segments (ValidateRBACName), so `system:node` is fine.
+  Role: "PathSegmentName",
+  ClusterRole: "PathSegmentName",
+  RoleBinding: "PathSegmentName",
+  ClusterRoleBinding: "PathSegmentName",
 };
 
 const RULE_CHECKS: Record<NameRule, (value: string) => string[]> = {
   DNS1123Subdomain: isDNS1123Subdomain,
   DNS1123Label: isDNS1123Label,
   DNS1035Label: isDNS1035Label,
+  PathSegmentName: isValidPathSegmentName,
 };
 
 /**

@@ -9,6 +9,7 @@ import { ConfigMap, Secret } from "./config.ts";
 import type { KindName } from "./kinds.ts";
 import { Pod } from "./pod.ts";
 import { LimitRange, ResourceQuota } from "./policy.ts";
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "./rbac.ts";
 import { Endpoints, Service } from "./service.ts";
 
 export interface KindObjects {
@@ -29,6 +30,10 @@ export interface KindObjects {
   StatefulSet: StatefulSet;
   Job: Job;
   CronJob: CronJob;
+  Role: Role;
+  ClusterRole: ClusterRole;
+  RoleBinding: RoleBinding;
+  ClusterRoleBinding: ClusterRoleBinding;
 }
 
 export const SCHEMAS: { readonly [K in KindName]: z.ZodType<KindObjects[K]> } = {
@@ -49,4 +54,8 @@ export const SCHEMAS: { readonly [K in KindName]: z.ZodType<KindObjects[K]> } = 
   StatefulSet,
   Job,
   CronJob,
+  Role,
+  ClusterRole,
+  RoleBinding,
+  ClusterRoleBinding,
 };

@@ -106,6 +106,12 @@ function setOnce(oldObj: Json, newObj: Json, ...path: string[]): FieldCause[] {
   return before === undefined || before === "" ? [] : immutable(oldObj, newObj, ...path);
 }
 
+/** A binding's roleRef is fixed: to grant another role, make another binding (as Kubernetes requires). */
+function validateRoleRefUpdate(oldObj: Json, newObj: Json): FieldCause[] {
+  const next = at(newObj, "roleRef");
+  return deepEqual(at(oldObj, "roleRef"), next) ? [] : [invalid("roleRef", next, "cannot change roleRef")];
+}
+
 const KIND_UPDATE_RULES: { readonly [K in KindName]: (oldObj: Json, newObj: Json) => FieldCause[] } = {
   Namespace: () => [],
   Node: (o, n) => [...setOnce(o, n, "spec", "podCIDR"), ...setOnce(o, n, "spec", "providerID")],
@@ -129,6 +135,10 @@ const KIND_UPDATE_RULES: { readonly [K in KindName]: (oldObj: Json, newObj: Json
     ...immutable(o, n, "spec", "completionMode"),
   ],
   CronJob: () => [],
+  Role: () => [],
+  ClusterRole: () => [],
+  RoleBinding: validateRoleRefUpdate,
+  ClusterRoleBinding: validateRoleRefUpdate,
 };
 
 /**

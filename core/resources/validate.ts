@@ -31,6 +31,7 @@ import {
 
 export { validateUpdate } from "./validate-update.ts";
 import { validateLimitRange, validateResourceQuota } from "./validate-policy.ts";
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from "./validate-rbac.ts";
 
 export type ValidationResult<T extends KubeObject = KubeObject> = { ok: true; object: T } | { ok: false; causes: FieldCause[] };
 
@@ -52,6 +53,10 @@ const KIND_VALIDATORS: { readonly [K in KindName]: (obj: KindObjects[K]) => Fiel
   StatefulSet: validateStatefulSet,
   Job: validateJob,
   CronJob: validateCronJob,
+  Role: validateRole,
+  ClusterRole: validateClusterRole,
+  RoleBinding: validateRoleBinding,
+  ClusterRoleBinding: validateClusterRoleBinding,
 };
 
 /**

@@ -89,6 +89,10 @@ export const FIELD_LABELS: Record<KindName, Readonly<Record<string, FieldGetter>
   // The label says "successful" but Kubernetes reads status.succeeded.
   Job: fields(["status.successful", fieldAt("status.succeeded", "0")]),
   CronJob: fields(),
+  Role: fields(),
+  ClusterRole: fields(),
+  RoleBinding: fields(),
+  ClusterRoleBinding: fields(),
 };
 
 /** The field labels `kind` supports, sorted. */

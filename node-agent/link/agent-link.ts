@@ -1,9 +1,10 @@
 // The agent's one narrow interface to the control plane. Inputs: the desired
 // state of this node (its pods and the ConfigMaps/Secrets they reference).
-// Outputs: the Node, pod statuses, the end of a pod's deletion. The HTTP link
-// (list + watch against the API) implements it today; the WebSocket mesh will
-// replace the transport without touching the rest of the agent.
+// Outputs: the Node, pod statuses, the end of a pod's deletion. Two transports
+// implement it: HttpLink (list + watch against the API) and MeshLink (the
+// WebSocket mesh); the rest of the agent does not know which.
 
+import type { NodeRoute } from "../../core/mesh/messages.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 
 export interface DesiredState {
@@ -12,6 +13,10 @@ export interface DesiredState {
   /** ConfigMaps and Secrets the pods reference, by "namespace/name". */
   configMaps: Map<string, KubeObject>;
   secrets: Map<string, KubeObject>;
+  /** What the service proxier needs (the mesh link fills these; the HTTP link does not). */
+  services?: KubeObject[];
+  endpoints?: KubeObject[];
+  nodes?: NodeRoute[];
 }
 
 export interface PodStatusReport {

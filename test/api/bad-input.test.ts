@@ -72,7 +72,7 @@ const DEPLOYMENT_SHAPE: Record<string, unknown> = {
 };
 
 async function send(method: string, path: string, body: string | Uint8Array | undefined, type: string) {
-  const res = await fetch(s.url + path, { method, body, headers: { "content-type": type } });
+  const res = await s.fetch(path, { method, body, headers: { "content-type": type } });
   const text = await res.text();
   let json: any;
   try {

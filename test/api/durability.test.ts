@@ -6,24 +6,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer } from "./harness.ts";
-
-const MAIN = join(import.meta.dir, "../../cli/main.ts");
-
-async function spawnServer(dataDir: string) {
-  const proc = Bun.spawn([process.execPath, MAIN, "server", "--data-dir", dataDir, "--bind", "127.0.0.1", "--port", "0"], { stdout: "pipe", stderr: "inherit" });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + 10_000;
-  while (!/listening on [\d.]+:(\d+)/.test(out)) {
-    if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${out}`);
-    out += new TextDecoder().decode(value);
-  }
-  const port = Number(/listening on [\d.]+:(\d+)/.exec(out)![1]);
-  reader.releaseLock();
-  return { proc, url: `http://127.0.0.1:${port}` };
-}
+import { spawnServer } from "../support-cli.ts";
 
 test("every acknowledged create survives SIGKILL mid-stream", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "tug-crash-"));
@@ -36,7 +19,7 @@ test("every acknowledged create survives SIGKILL mid-stream", async () => {
       while (!stop) {
         const name = `crash-${n++}`;
         try {
-          const res = await fetch(`${first.url}/api/v1/namespaces/default/configmaps`, {
+          const res = await first.fetch(`/api/v1/namespaces/default/configmaps`, {
             method: "POST",
             headers: { "content-type": "application/json" },
             body: JSON.stringify({ metadata: { name }, data: { n: name } }),
@@ -58,7 +41,7 @@ test("every acknowledged create survives SIGKILL mid-stream", async () => {
 
     const second = await spawnServer(dataDir);
     try {
-      const list: any = await (await fetch(`${second.url}/api/v1/namespaces/default/configmaps`)).json();
+      const list: any = await (await second.fetch(`/api/v1/namespaces/default/configmaps`)).json();
       const present = new Set((list.items as any[]).map((o) => o.metadata.name));
       const lost = acked.filter((name) => !present.has(name));
       expect(lost).toEqual([]);
@@ -94,7 +77,7 @@ test("an idle server, and one that is only read from, writes nothing to LMDB", a
     await Bun.sleep(300);
     const before = statSync(file);
     const rv = s.registry.store.currentRV();
-    const watch = await fetch(`${s.url}/api/v1/namespaces/default/configmaps?watch=1`);
+    const watch = await s.fetch(`/api/v1/namespaces/default/configmaps?watch=1`);
     for (let i = 0; i < 50; i++) {
       await s.call("GET", `/api/v1/namespaces/default/configmaps/idle-${i % 20}`);
       await s.call("GET", "/api/v1/configmaps?labelSelector=x%3Dy");

@@ -8,6 +8,8 @@ import { startServer, type RunningServer, type ServerOptions } from "../../cli/s
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** fetch against the server as the admin (its CA trusted, its token sent); `path` is relative to the URL. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** JSON request; returns status, parsed body and headers. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   cleanup(): Promise<void>;
@@ -18,13 +20,16 @@ export async function startTestServer(
   opts: Pick<ServerOptions, "nodeGracePeriodMs" | "defaultTolerationSeconds" | "disableControllerManager" | "disableScheduler"> = {},
 ): Promise<TestServer> {
   const server = await startServer({ dataDir, bind: "127.0.0.1", port: 0, watchTiming: { keepaliveMs: 15_000, bookmarkMs: 200 }, ...opts });
+  const authedFetch = (path: string, init: RequestInit = {}) =>
+    fetch(server.url + path, { ...init, headers: { authorization: `Bearer ${server.adminToken}`, ...(init.headers as Record<string, string>) }, tls: { ca: server.caPem } });
   return {
     ...server,
     dataDir,
+    fetch: authedFetch,
     async call(method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } };
       if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-      const res = await fetch(server.url + path, init);
+      const res = await authedFetch(path, init);
       const text = await res.text();
       let parsed: unknown = text;
       try {

@@ -25,8 +25,8 @@ test.each([
   ["/api/v1/namespaces/default/pods/two/log?container=c", 400, "container c is not valid for pod two"],
   ["/api/v1/namespaces/default/pods/two/log?container=a&tailLines=x", 400, 'tailLines: must be an integer, not "x"'],
   ["/api/v1/namespaces/default/pods/two/log?container=a&follow=maybe", 400, 'follow: must be true or false, not "maybe"'],
-  ["/api/v1/namespaces/default/pods/two/log?container=a", 503, "node n-no-agent has no agent endpoint to read logs from"],
-  ["/api/v1/namespaces/default/pods/lost/log", 400, "node gone of the pod no longer exists"],
+  ["/api/v1/namespaces/default/pods/two/log?container=a", 503, "the agent of node n-no-agent is not connected"],
+  ["/api/v1/namespaces/default/pods/lost/log", 503, "the agent of node gone is not connected"],
 ])("GET %s -> %d", async (path, code, message) => {
   const res = await s.call("GET", path);
   expect(res.status).toBe(code);

@@ -32,7 +32,7 @@ describe("health and discovery", () => {
   test("/api, /apis and the resource lists carry what kubectl needs", async () => {
     expect((await s.call("GET", "/api")).body.versions).toEqual(["v1"]);
     const groups = (await s.call("GET", "/apis")).body.groups.map((g: any) => g.preferredVersion.groupVersion);
-    expect(groups).toEqual(["apps/v1", "batch/v1"]);
+    expect(groups).toEqual(["apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1"]);
     const core = (await s.call("GET", "/api/v1")).body.resources;
     expect(core.find((r: any) => r.name === "pods")).toMatchObject({ kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"] });
     expect(core.find((r: any) => r.name === "nodes")).toMatchObject({ namespaced: false, shortNames: ["no"] });
@@ -41,11 +41,14 @@ describe("health and discovery", () => {
     expect(apps.find((r: any) => r.name === "deployments/scale")).toMatchObject({ group: "autoscaling", kind: "Scale" });
     const batch = (await s.call("GET", "/apis/batch/v1")).body.resources.map((r: any) => r.name);
     expect(batch).toContain("cronjobs");
+    const rbac = (await s.call("GET", "/apis/rbac.authorization.k8s.io/v1")).body.resources;
+    expect(rbac.find((r: any) => r.name === "clusterroles")).toMatchObject({ kind: "ClusterRole", namespaced: false });
+    expect(rbac.find((r: any) => r.name === "rolebindings")).toMatchObject({ kind: "RoleBinding", namespaced: true });
   });
 
   test("/version and an empty /openapi/v2 that kubectl apply accepts", async () => {
     expect((await s.call("GET", "/version")).body).toMatchObject({ major: "1", minor: "20" });
-    const res = await fetch(`${s.url}/openapi/v2`);
+    const res = await s.fetch("/openapi/v2");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/octet-stream");
     expect((await res.arrayBuffer()).byteLength).toBe(0);

@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 const cmPath = "/api/v1/namespaces/default/configmaps";
-const open = (query: string) => fetch(`${s.url}${cmPath}?watch=1&${query}`);
+const open = (query: string) => s.fetch(`${cmPath}?watch=1&${query}`);
 
 describe("watch", () => {
   test("the response starts at once, before any event (Bun header pitfall)", async () => {
@@ -85,7 +85,7 @@ describe("watch across a restart and beyond the window", () => {
     await t.stop();
     const again = await startTestServer(t.dataDir);
     try {
-      const w = watchReader(await fetch(`${again.url}${cmPath}?watch=true&resourceVersion=${rv}`));
+      const w = watchReader(await again.fetch(`${cmPath}?watch=true&resourceVersion=${rv}`));
       const evs = await w.next(2);
       expect(evs.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["ADDED after-1", "DELETED before"]);
       await w.cancel();
@@ -105,7 +105,7 @@ describe("watch across a restart and beyond the window", () => {
         if (batch.length === 500) await Promise.all(batch.splice(0));
       }
       await Promise.all(batch);
-      const res = await fetch(`${t.url}${cmPath}?watch=1&resourceVersion=5`);
+      const res = await t.fetch(`${cmPath}?watch=1&resourceVersion=5`);
       expect(res.status).toBe(200);
       const w = watchReader(res);
       await w.next(1);

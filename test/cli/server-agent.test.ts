@@ -4,39 +4,29 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { spawnServer } from "../support-cli.ts";
 import { eventually } from "../support.ts";
 import { missing, NEED_CONTAINERD, NEED_ROOT } from "../node-agent/requirements.ts";
 
-const MAIN = resolve(import.meta.dir, "../../cli/main.ts");
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Starts `tug server` on a free port; resolves with its URL once it listens. */
-async function serve(extra: string[]): Promise<{ url: string; proc: ReturnType<typeof Bun.spawn> }> {
+async function serve(extra: string[]) {
   const dir = mkdtempSync(join(tmpdir(), "tug-cli-server-"));
   dirs.push(dir);
-  const proc = Bun.spawn([process.execPath, MAIN, "server", "--data-dir", dir, "--bind", "127.0.0.1", "--port", "0", "--kubelet-port", "0", ...extra], { stdout: "pipe", stderr: "pipe" });
-  let out = "";
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  while (!/listening on [\d.]+:(\d+)/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`tug server exited: ${out}`);
-    out += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { url: `http://127.0.0.1:${/listening on [\d.]+:(\d+)/.exec(out)![1]}`, proc };
+  return spawnServer(dir, extra);
 }
 
 const skip = missing([NEED_ROOT, NEED_CONTAINERD], "tug server's embedded agent");
 
 test.skipIf(!!skip)("tug server registers its own machine as a Ready node, and stops cleanly on SIGTERM", async () => {
   const node = `embedded-${process.pid}`;
-  const { url, proc } = await serve(["--node-name", node]);
+  const { fetch: get, proc } = await serve(["--node-name", node]);
   const res = await eventually(
-    async () => (await fetch(`${url}/api/v1/nodes/${node}`)).json() as Promise<any>,
+    async () => (await get(`/api/v1/nodes/${node}`)).json() as Promise<any>,
     (n) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
     20_000,
   );
@@ -47,9 +37,9 @@ test.skipIf(!!skip)("tug server registers its own machine as a Ready node, and s
 }, 30_000);
 
 test("tug server --disable-agent is a control plane only", async () => {
-  const { url, proc } = await serve(["--disable-agent"]);
+  const { fetch: get, proc } = await serve(["--disable-agent"]);
   await Bun.sleep(1500);
-  const nodes = (await (await fetch(`${url}/api/v1/nodes`)).json()) as { items: unknown[] };
+  const nodes = (await (await get(`/api/v1/nodes`)).json()) as { items: unknown[] };
   expect(nodes.items).toEqual([]);
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);

@@ -45,12 +45,13 @@ for (const rt of RUNTIMES) {
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), `tug-agent-${rt.name}-`));
       agent = await startAgent({
-        server: server.url,
+        servers: [server.url],
+        token: await server.tokens.issueNodeCredential(node, { consent: true }),
+        caPem: server.caPem,
         nodeName: node,
         dataDir,
         runtime: rt.name,
         containerdNamespace: `tug-test-${process.pid}`,
-        kubeletPort: 0,
         bridge: `tga${process.pid % 10000}${rt.name[0]}`,
         nodeStatusPeriodMs: 2000,
         log: () => undefined,
@@ -93,7 +94,7 @@ for (const rt of RUNTIMES) {
     const getPod = async (name: string): Promise<Pod> => (await server.call("GET", `/api/v1/namespaces/${ns}/pods/${name}`)).body;
     const waitPod = (name: string, ok: (p: Pod) => boolean, ms = 30_000) => eventually(() => getPod(name), ok, ms);
     const status = (p: Pod, c: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === c);
-    const logs = async (name: string, query = "") => (await fetch(`${server.url}/api/v1/namespaces/${ns}/pods/${name}/log${query}`)).text();
+    const logs = async (name: string, query = "") => (await server.fetch(`/api/v1/namespaces/${ns}/pods/${name}/log${query}`)).text();
 
     test("two containers of a pod talk over localhost; the pod gets an IP from the node's range", async () => {
       const name = await createPod({
@@ -225,7 +226,7 @@ for (const rt of RUNTIMES) {
       await eventually(() => logs(name), (t) => t.includes("tick 3"));
       expect((await logs(name, "?tailLines=1")).trim().split("\n")).toHaveLength(1);
       expect(await logs(name, "?timestamps=true&tailLines=2")).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z tick \d+$/m);
-      const res = await fetch(`${server.url}/api/v1/namespaces/${ns}/pods/${name}/log?follow=true&tailLines=0`);
+      const res = await server.fetch(`/api/v1/namespaces/${ns}/pods/${name}/log?follow=true&tailLines=0`);
       const reader = res.body!.getReader();
       let got = "";
       const until = Date.now() + 10_000;

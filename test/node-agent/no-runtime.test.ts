@@ -23,12 +23,13 @@ test("a node with no runtime registers NotReady, naming what to install, and log
   server = await startTestServer();
   const lines: string[] = [];
   agent = await startAgent({
-    server: server.url,
+    servers: [server.url],
+    token: await server.tokens.issueNodeCredential("no-runtime", { consent: true }),
+    caPem: server.caPem,
     nodeName: "no-runtime",
     dataDir,
     runtime: "containerd",
     containerdAddress: join(dataDir, "no-such-containerd.sock"),
-    kubeletPort: 0,
     nodeStatusPeriodMs: 200,
     log: (l) => lines.push(l),
   });

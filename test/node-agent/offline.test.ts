@@ -36,11 +36,13 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     server = await startServer({ dataDir: serverDir, bind: "127.0.0.1", port, nodeGracePeriodMs: 60_000 });
     port = server.port;
   };
+  let joinCommand: string[] | undefined;
+  /** The first start joins with the bootstrap token; later starts use the stored credential. */
   const startTheAgent = () => {
-    agent = Bun.spawn(
-      [BUN, MAIN, "agent", "--server", `http://127.0.0.1:${port}`, "--node-name", node, "--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", namespace, "--kubelet-port", "0", "--bridge", bridge],
-      { stdout: "pipe", stderr: "pipe" },
-    );
+    const common = ["--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", namespace, "--bridge", bridge];
+    const args = joinCommand ? [...joinCommand, "--node-name", node, ...common] : ["agent", ...common];
+    joinCommand = undefined;
+    agent = Bun.spawn([BUN, MAIN, ...args], { stdout: "pipe", stderr: "pipe" });
     for (const stream of [agent.stdout, agent.stderr] as ReadableStream<Uint8Array>[]) {
       void (async () => {
         for await (const chunk of stream) agentLog.push(new TextDecoder().decode(chunk));
@@ -53,7 +55,12 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     agent = undefined;
   };
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`https://127.0.0.1:${port}${path}`, {
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${server!.adminToken}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      tls: { ca: server!.caPem },
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const podContainers = async (uid: string) => (await runtime.listContainers({ [LABEL_NODE]: node, [LABEL_POD_UID]: uid })).filter((c) => c.labels["tug.container"] === "web");
@@ -67,6 +74,13 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     const imported = Bun.spawnSync([BUN, MAIN, "image", "import", await testImageTar(), "--runtime", "containerd", "--containerd-namespace", namespace]);
     expect(imported.stdout.toString()).toContain(`imported ${TEST_IMAGE}`);
     await startTheServer();
+    // The board joins as a user would: `tug token create` on the server prints the command to run.
+    // Async: the server answering it runs in this process.
+    const created = Bun.spawn([BUN, MAIN, "token", "create", "--kubeconfig", join(serverDir, "admin.kubeconfig"), "--ttl", "1h", "--description", "offline test"], { stdout: "pipe", stderr: "pipe" });
+    const line = (await new Response(created.stdout).text()).trim();
+    expect(await new Response(created.stderr).text()).toBe("");
+    expect(line).toMatch(/^tug join https:\/\/127\.0\.0\.1:\d+ --token TUG10[0-9a-f]{64}::[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    joinCommand = line.split(" ").slice(1);
     startTheAgent();
   }, 60_000);
 

@@ -1,9 +1,9 @@
 // Which ConfigMaps and Secrets a set of pods needs: env valueFrom, envFrom and
-// volumes. The link sends only these to the pod code (and, with the mesh, the
-// server sends only these to the node).
+// volumes. The mesh hub sends a node only these; the agent's links hand only
+// these to the pod code.
 
-import type { KubeObject } from "../../core/resources/object.ts";
-import type { Pod } from "../../core/resources/pod.ts";
+import type { KubeObject } from "../resources/object.ts";
+import type { Pod } from "../resources/pod.ts";
 
 export function referencedObjects(pods: KubeObject[]): { configMaps: Set<string>; secrets: Set<string> } {
   const configMaps = new Set<string>();

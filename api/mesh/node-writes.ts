@@ -1,0 +1,60 @@
+// What an agent writes through the mesh, done with the registry as the REST
+// API would: its Node (created when missing, labels/annotations merged, then
+// status) and its pods' status. Only the connected node's own Node and pods
+// are written (the NodeRestriction idea); the caller has authenticated it.
+
+import { TugError } from "../../core/errors.ts";
+import type { Informer } from "../../core/informer/informer.ts";
+import type { PodStatusItem } from "../../core/mesh/messages.ts";
+import type { Registry } from "../../core/registry/registry.ts";
+import type { KubeObject } from "../../core/resources/object.ts";
+
+const MERGE = "application/merge-patch+json";
+
+export interface NodeReport {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: Record<string, unknown>;
+}
+
+/** Same semantics as HttpLink.upsertNode: returns the server's Node after the status write. */
+export async function upsertNode(registry: Registry, name: string, report: NodeReport): Promise<KubeObject> {
+  const meta = { metadata: { labels: report.labels, annotations: report.annotations } };
+  try {
+    await registry.patch("Node", "", name, MERGE, meta);
+  } catch (e) {
+    if (!isCode(e, "NotFound")) throw e;
+    try {
+      await registry.create("Node", "", { apiVersion: "v1", kind: "Node", metadata: { name, ...meta.metadata }, spec: {} });
+    } catch (e2) {
+      if (!isCode(e2, "AlreadyExists")) throw e2;
+      await registry.patch("Node", "", name, MERGE, meta);
+    }
+  }
+  return (await registry.patch("Node", "", name, MERGE, { status: report.status }, "status")).object;
+}
+
+/**
+ * Merge-patches each pod's status, guarded by its uid (a replacement pod of
+ * the same name is not written). Pods that are gone, replaced, or bound to
+ * another node are skipped; `foreign` is told about the last kind.
+ */
+export async function writePodStatuses(registry: Registry, informer: Informer, node: string, items: PodStatusItem[], foreign: (item: PodStatusItem) => void): Promise<void> {
+  await Promise.all(
+    items.map(async (item) => {
+      const pod = informer.get("Pod", item.namespace, item.name);
+      if (!pod || pod.metadata.uid !== item.uid) return;
+      if ((pod.spec as { nodeName?: string } | undefined)?.nodeName !== node) return foreign(item);
+      try {
+        await registry.patch("Pod", item.namespace, item.name, MERGE, { metadata: { uid: item.uid }, status: item.status }, "status");
+      } catch (e) {
+        if (isCode(e, "NotFound") || isCode(e, "Conflict")) return;
+        throw e;
+      }
+    }),
+  );
+}
+
+function isCode(e: unknown, code: TugError["code"]): boolean {
+  return e instanceof TugError && e.code === code;
+}
