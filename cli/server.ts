@@ -19,7 +19,7 @@ import { NodeLifecycleController } from "../core/controllers/node-lifecycle/cont
 import { TUG_VERSION } from "./version.ts";
 import { defaultDataDir } from "./data-dir.ts";
 import { SecretCipher } from "../api/store/secret-cipher.ts";
-import { ensureServerTls, localSans } from "../api/tls/certificates.ts";
+import { ensureServerTls, localSans, renewIfNeeded, type TlsMaterial } from "../api/tls/certificates.ts";
 import { ensureAdminToken } from "../api/auth/admin-token.ts";
 import { TokenStore } from "../api/auth/token-store.ts";
 import { ServiceAccountTokens } from "../api/auth/service-account-tokens.ts";
@@ -124,6 +124,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     onHeartbeat: (node) => heartbeat(node),
     log,
+    // Pods' ServiceAccount token volumes: the agent asks, the hub issues for that node's pods only.
+    serviceAccountTokens,
+    caPem: tls.caCertPem,
+  });
+  // Deleting a Node is the admin's consent for another board to take its name.
+  informer.on({
+    delete: (o) => {
+      if (o.kind !== "Node") return;
+      hub.forget(o.metadata.name!);
+      void tokens.revokeNodeCredential(o.metadata.name!).catch((e) => log(`revoking the credential of node ${o.metadata.name}: ${String(e)}`));
+    },
   });
   let port = opts.port;
   const advertise = () => advertisedUrls(opts.bind, port);
@@ -141,17 +152,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     hub,
   });
   let server: ReturnType<typeof Bun.serve<MeshSocketData>> | undefined;
-  try {
-    // Bodies are limited (with a Status) by the API; this is only the socket-level backstop.
-    server = Bun.serve<MeshSocketData>({
+  // reusePort: a renewed certificate is served by a new listener on the same port (Bun's reload keeps the old one).
+  const listen = (material: TlsMaterial, onPort: number) =>
+    Bun.serve<MeshSocketData>({
       hostname: opts.bind,
-      port: opts.port,
-      tls: { cert: tls.certPem, key: tls.keyPem },
+      port: onPort,
+      reusePort: true,
+      tls: { cert: material.certPem, key: material.keyPem },
       fetch: (req, srv) => (MeshHub.isMeshRequest(req) ? hub.handleUpgrade(req, srv) : app.fetch(req, { requestIP: (r: Request) => srv.requestIP(r) })),
       websocket: hub.websocket,
       idleTimeout: 0,
       maxRequestBodySize: 16 * 1024 * 1024,
     });
+  try {
+    // Bodies are limited (with a Status) by the API; this is only the socket-level backstop.
+    server = listen(tls, opts.port);
   } catch (e) {
     await controllers.stop();
     await store.close();
@@ -159,6 +174,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw new TugError("ServiceUnavailable", `cannot listen on ${opts.bind}:${opts.port}: ${code === "EADDRINUSE" ? "the address is in use" : (e as Error).message}`);
   }
   port = server.port ?? opts.port;
+  // Twice a day: a serving certificate within 30 days of expiry (or missing a new address) is re-issued.
+  let material = tls;
+  const renewal = setInterval(() => {
+    void renewIfNeeded(material, localSans(opts.tlsSans ?? []))
+      .then((next) => {
+        if (!next || stopped) return;
+        material = next;
+        const old = server!;
+        server = listen(next, port);
+        // Not awaited: open watches and mesh sockets finish on the old listener.
+        void old.stop();
+        log(`serving certificate renewed, valid until ${next.notAfter.toISOString()}`);
+      })
+      .catch((e) => log(`certificate renewal: ${e instanceof Error ? e.message : String(e)}`));
+  }, 12 * 3600_000);
   const host = opts.bind === "0.0.0.0" || opts.bind === "::" ? "127.0.0.1" : opts.bind;
   const url = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const kubeconfig = writeAdminKubeconfig(opts.dataDir, url, { caPem: tls.caCertPem, token: adminToken });
@@ -189,7 +219,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ready = false;
       await agent?.stop();
       hub.close();
-      await server.stop(true);
+      clearInterval(renewal);
+      await server!.stop(true);
       await controllers.stop();
       await store.close();
     },

@@ -187,6 +187,9 @@ export class NodeAgent {
             sources: () => this.desired,
             now: () => Date.now(),
             log: this.opts.log,
+            serviceAccountToken: this.opts.link.requestServiceAccountToken?.bind(this.opts.link),
+            apiServerUrl: () => this.opts.link.apiServerUrl?.(),
+            wake: () => this.kick(),
           },
           pod,
         );

@@ -1,12 +1,15 @@
 // The API's front door: every request but the open ones (health, version,
 // the CA for joining boards) must carry a valid credential (401 otherwise)
 // and be allowed by the node authorizer or RBAC (403 naming verb and
-// resource). The user is left on the context for the handlers.
+// resource); a node may create only the Node of its own name. The user is
+// left on the context for the handlers.
 
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { TugError } from "../../core/errors.ts";
-import { requestAttributes } from "../../core/auth/request-attributes.ts";
-import type { UserInfo } from "../../core/auth/user.ts";
+import { nodeCreateRestriction } from "../../core/auth/node-authorizer.ts";
+import { requestAttributes, type RequestAttributes } from "../../core/auth/request-attributes.ts";
+import { SYSTEM_NODES, type UserInfo } from "../../core/auth/user.ts";
+import { readBody } from "../body.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { authorizeRequest, type AuthorizerDeps } from "./authorizer.ts";
 
@@ -38,10 +41,28 @@ export function securityMiddleware(security: Security): MiddlewareHandler {
     if (!user) throw new TugError("Unauthorized", "Unauthorized");
     c.set("user" as never, user as never);
     if (!SELF_AUTHORIZED_PATHS.has(path)) {
-      authorizeRequest(user, requestAttributes(c.req.method, path, new URL(c.req.url).searchParams), security.authorizer);
+      const attrs = requestAttributes(c.req.method, path, new URL(c.req.url).searchParams);
+      authorizeRequest(user, attrs, security.authorizer);
+      await checkNodeCreate(c, user, attrs);
     }
     return next();
   };
+}
+
+/**
+ * NodeRestriction for `POST /api/v1/nodes`: the URL names no Node, so the
+ * node authorizer let the create through and the body's name is checked here
+ * (a node may create only its own Node). Reads a clone; the handler reads the body again.
+ */
+async function checkNodeCreate(c: Context, user: UserInfo, attrs: RequestAttributes): Promise<void> {
+  if (!user.groups.includes(SYSTEM_NODES) || !attrs.resourceRequest || attrs.resource !== "nodes" || attrs.verb !== "create" || attrs.subresource) return;
+  // clone() is typed with Node's Request (undici's) under @types/node; at run time it is Bun's.
+  const object = await readBody(c.req.raw.clone() as Request);
+  const reason = nodeCreateRestriction(user, attrs, object);
+  if (reason === undefined) return;
+  const name = (object as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
+  const subject = typeof name === "string" && name !== "" ? `nodes ${JSON.stringify(name)}` : "nodes";
+  throw new TugError("Forbidden", `${subject} is forbidden: ${reason}`, { name: typeof name === "string" ? name : undefined, group: "", kind: "nodes" });
 }
 
 export function mountSecurity(app: Hono, security: Security): void {

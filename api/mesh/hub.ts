@@ -2,7 +2,8 @@
 // Authenticates the upgrade with the node's credential, answers hello with a
 // snapshot or a resume from the agent's last ack, streams the node's deltas
 // (NodeViews), writes what the agent reports (only its own Node and pods),
-// relays log requests, and pings to find dead links.
+// relays log requests, issues ServiceAccount tokens for the node's own pods
+// (the projected token volume), and pings to find dead links.
 //
 // Back-pressure: when a socket has more than maxBufferedBytes queued, its
 // deltas stop (they stay in the node's history) and the session is marked
@@ -14,6 +15,7 @@ import { TugError } from "../../core/errors.ts";
 import type { Informer } from "../../core/informer/informer.ts";
 import { encodeMessage, MESH_PATH, parseAgentMessage, type AgentMessage, type LogsRequest, type ServerMessage } from "../../core/mesh/messages.ts";
 import type { Registry } from "../../core/registry/registry.ts";
+import type { IssuedToken, IssueRequest } from "../auth/service-account-tokens.ts";
 import { statusOf } from "../status.ts";
 import { LogRelay } from "./log-relay.ts";
 import { NodeViews, type HistoryLimits } from "./node-views.ts";
@@ -35,7 +37,14 @@ export interface MeshHubOptions {
   /** Queued bytes past which a socket gets no more deltas until it drains (default 1 MiB). */
   maxBufferedBytes?: number;
   history?: HistoryLimits;
+  /** Issues the tokens agents mount into pods; without it (or caPem) an sa-token-request is answered with an error. */
+  serviceAccountTokens?: { issue(req: IssueRequest): Promise<IssuedToken> };
+  /** The cluster CA (PEM), mounted next to the token as ca.crt. */
+  caPem?: string;
 }
+
+/** Lifetime of the tokens mounted into pods (the kubelet's default for the projected token volume). */
+export const POD_TOKEN_SECONDS = 3600;
 
 export interface MeshSocketData {
   node: string;
@@ -196,6 +205,8 @@ export class MeshHub {
         return void this.nodeStatus(s, m);
       case "pod-statuses":
         return void this.podStatuses(s, m);
+      case "sa-token-request":
+        return void this.serviceAccountToken(s, m);
       case "logs-chunk":
         return this.relay.chunk(s, m.id, m.data);
       case "logs-end":
@@ -240,6 +251,33 @@ export class MeshHub {
     } catch (e) {
       this.send(s, { type: "done", id: m.id, error: errorText(e) });
       if (!(e instanceof TugError)) this.opts.log(`mesh: node ${s.node}: writing pod status: ${errorText(e)}`);
+    }
+  }
+
+  /** A token for a pod bound to this session's node, bound to that pod (as the kubelet's TokenRequest). */
+  private async serviceAccountToken(s: Session, m: Extract<AgentMessage, { type: "sa-token-request" }>): Promise<void> {
+    try {
+      const { serviceAccountTokens: tokens, caPem } = this.opts;
+      if (!tokens || !caPem) throw new TugError("ServiceUnavailable", "this server issues no ServiceAccount tokens over the mesh");
+      const pod = this.opts.informer.get("Pod", m.namespace, m.pod);
+      // The same answer for "no such pod" and "another node's pod": a node learns nothing about pods not its own.
+      if (!pod || (pod.spec as { nodeName?: string } | undefined)?.nodeName !== s.node) {
+        throw new TugError("Forbidden", `node ${s.node} has no pod ${m.namespace}/${m.pod}`);
+      }
+      const saName = (pod.spec as { serviceAccountName?: string }).serviceAccountName || "default";
+      const sa = this.opts.informer.get("ServiceAccount", m.namespace, saName);
+      if (!sa) throw new TugError("NotFound", `serviceaccount "${saName}" not found in namespace ${m.namespace}`);
+      const issued = await tokens.issue({
+        namespace: m.namespace,
+        name: saName,
+        uid: sa.metadata.uid ?? "",
+        expirationSeconds: POD_TOKEN_SECONDS,
+        boundObject: { kind: "Pod", name: m.pod, uid: pod.metadata.uid ?? "" },
+      });
+      this.send(s, { type: "sa-token", id: m.id, token: issued.token, expirationTimestamp: issued.expirationTimestamp, caPem });
+    } catch (e) {
+      this.send(s, { type: "done", id: m.id, error: errorText(e) });
+      if (!(e instanceof TugError)) this.opts.log(`mesh: node ${s.node}: issuing a token for pod ${m.namespace}/${m.pod}: ${errorText(e)}`);
     }
   }
 

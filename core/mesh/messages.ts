@@ -10,6 +10,8 @@
 //   pod-statuses {id, items} ──▶        ◀── done {id, error?}
 //                                       ◀── logs-request {id,…} / logs-cancel {id}
 //   logs-chunk {id, data}… logs-end {id, error?} ──▶
+//   sa-token-request {id, namespace, pod} ──▶
+//                                       ◀── sa-token {id, token, expirationTimestamp, caPem} | done {id, error}
 //
 // resourceVersions are numbers here (the store's global counter): a delta's
 // rv is the resourceVersion of the change it carries.
@@ -79,6 +81,8 @@ export type ServerMessage =
   | LogsRequest
   | { type: "logs-cancel"; id: string }
   | { type: "node"; id: number; node: KubeObject }
+  // A ServiceAccount token bound to one of the node's pods, with the CA that in-cluster clients trust.
+  | { type: "sa-token"; id: number; token: string; expirationTimestamp: string; caPem: string }
   | { type: "done"; id: number; error?: string };
 
 export type AgentMessage =
@@ -86,6 +90,7 @@ export type AgentMessage =
   | { type: "ack"; rv: number }
   | { type: "node-status"; id: number; labels: Record<string, string>; annotations: Record<string, string>; status: Record<string, unknown> }
   | { type: "pod-statuses"; id: number; items: PodStatusItem[] }
+  | { type: "sa-token-request"; id: number; namespace: string; pod: string }
   | { type: "logs-chunk"; id: string; data: string }
   | { type: "logs-end"; id: string; error?: string; code?: ErrorCode };
 
@@ -135,6 +140,7 @@ const SERVER_FRAMES: Record<ServerMessage["type"], Record<string, Check>> = {
   "logs-request": { id: str, namespace: str, pod: str, container: str, follow: bool, previous: bool, timestamps: bool, tailLines: opt(count) },
   "logs-cancel": { id: str },
   node: { id: num, node: kubeObject },
+  "sa-token": { id: num, token: str, expirationTimestamp: str, caPem: str },
   done: { id: num, error: opt(str) },
 };
 
@@ -143,6 +149,7 @@ const AGENT_FRAMES: Record<AgentMessage["type"], Record<string, Check>> = {
   ack: { rv: count },
   "node-status": { id: num, labels: record(str), annotations: record(str), status: record() },
   "pod-statuses": { id: num, items: arr(podStatus) },
+  "sa-token-request": { id: num, namespace: str, pod: str },
   "logs-chunk": { id: str, data: str },
   "logs-end": { id: str, error: opt(str), code: opt(oneOf(Object.keys(ERROR_CODES))) },
 };

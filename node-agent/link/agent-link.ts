@@ -26,6 +26,15 @@ export interface PodStatusReport {
   status: Record<string, unknown>;
 }
 
+/** A ServiceAccount token for one pod, as the server issued it (bound to the pod). */
+export interface ServiceAccountToken {
+  token: string;
+  /** RFC 3339. */
+  expirationTimestamp: string;
+  /** The cluster CA (PEM), for the pod's ca.crt. */
+  caPem: string;
+}
+
 export interface LinkHandlers {
   /** A full, consistent picture of this node's desired state (called again on every change). */
   desired(state: DesiredState): void;
@@ -44,5 +53,13 @@ export interface AgentLink {
   upsertNode(node: { labels: Record<string, string>; annotations: Record<string, string>; status: Record<string, unknown> }): Promise<KubeObject>;
   /** Pod statuses, batched by the caller; a pod that no longer exists is skipped. */
   reportPodStatuses(batch: PodStatusReport[]): Promise<void>;
+  /**
+   * A token for the ServiceAccount of pod `namespace/pod` (on this node).
+   * Rejects when the server is unreachable or refuses (not this node's pod,
+   * no such ServiceAccount). A link without it mounts no tokens into pods.
+   */
+  requestServiceAccountToken?(namespace: string, pod: string): Promise<ServiceAccountToken>;
+  /** The API server's URL as pods should see it: the server in use, else the first one configured. */
+  apiServerUrl?(): string | undefined;
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@
 import { TugError } from "../../core/errors.ts";
 import { encodeMessage, MESH_PATH, parseServerMessage, type AgentMessage, type LogsRequest, type NodeRoute, type ServerMessage } from "../../core/mesh/messages.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
-import type { AgentLink, LinkHandlers, PodStatusReport } from "./agent-link.ts";
+import type { AgentLink, LinkHandlers, PodStatusReport, ServiceAccountToken } from "./agent-link.ts";
 
 export interface MeshLinkOptions {
   /** Server URLs (https://host:6443); the next one is tried when one fails. */
@@ -54,6 +54,8 @@ export class MeshLink implements AgentLink {
   private handlers: LinkHandlers | undefined;
   private logsHandler: LogsHandler | undefined;
   private ws: WebSocket | undefined;
+  /** The server URL (https://…) of the socket in `ws`. */
+  private current: string | undefined;
   /** Set once this socket got a snapshot or a resume: frames may flow both ways. */
   private synced = false;
   private up = false;
@@ -93,6 +95,16 @@ export class MeshLink implements AgentLink {
   async reportPodStatuses(batch: PodStatusReport[]): Promise<void> {
     if (batch.length === 0) return;
     await this.request((id) => ({ type: "pod-statuses", id, items: batch }));
+  }
+
+  async requestServiceAccountToken(namespace: string, pod: string): Promise<ServiceAccountToken> {
+    const reply = await this.request((id) => ({ type: "sa-token-request", id, namespace, pod }));
+    if (reply.type !== "sa-token") throw new Error(`service account token: the server answered ${reply.type}`);
+    return { token: reply.token, expirationTimestamp: reply.expirationTimestamp, caPem: reply.caPem };
+  }
+
+  apiServerUrl(): string | undefined {
+    return (this.synced ? this.current : undefined) ?? this.opts.servers[0];
   }
 
   async close(): Promise<void> {
@@ -145,6 +157,7 @@ export class MeshLink implements AgentLink {
         return;
       }
       this.ws = ws;
+      this.current = server;
       this.synced = false;
       let everSynced = false;
       let error = "closed";
@@ -266,6 +279,7 @@ export class MeshLink implements AgentLink {
         this.logs.get(m.id)?.abort();
         return;
       case "node":
+      case "sa-token":
       case "done": {
         const r = this.requests.get(m.id);
         if (!r) return;

@@ -1,6 +1,6 @@
 // One pod on this node, from sandbox to teardown. Level-triggered: each
 // sync() looks at what the runtime reports for the pod and takes the next
-// steps (sandbox and network, volumes, init containers in order, containers
+// steps (sandbox and network, volumes and the ServiceAccount token, init containers in order, containers
 // with restart policy and back-off, probes), then recomputes the status.
 // Runs never overlap; everything it does is safe to repeat, so a restarted
 // agent adopts running containers instead of duplicating them.
@@ -24,9 +24,10 @@ import {
   type Mount,
   type Sandbox,
 } from "../runtime/runtime.ts";
-import { ConfigError, planContainerConfig } from "./container-config.ts";
+import { ConfigError, planContainerConfig, type ContainerConfig } from "./container-config.ts";
 import { planPodStatus, podPhase, type ContainerView, type PodView } from "./pod-status.ts";
 import { crashBackoffMs, shouldRestart } from "./restart-policy.ts";
+import { apiServerEnv, ServiceAccountVolume, type TokenSource } from "./service-account-volume.ts";
 import { ensureVolumes, type VolumeSources } from "./volumes.ts";
 
 type Container = Pod["spec"]["containers"][number];
@@ -48,6 +49,12 @@ export interface PodWorkerDeps {
   sources: () => VolumeSources;
   now: () => number;
   log: (line: string) => void;
+  /** Issues the pod's ServiceAccount token (over the link); without it no token is mounted. */
+  serviceAccountToken?: TokenSource;
+  /** The API server's URL, for KUBERNETES_SERVICE_HOST/PORT. */
+  apiServerUrl?: () => string | undefined;
+  /** Asks for a sync soon (something the pod waited for arrived). */
+  wake?: () => void;
 }
 
 interface Track {
@@ -86,6 +93,7 @@ export class PodWorker {
   private lastStatus: Record<string, unknown> | undefined;
   private podError: { reason: string; message: string } | undefined;
   private acted = false;
+  private readonly token: ServiceAccountVolume | undefined;
 
   constructor(
     private readonly deps: PodWorkerDeps,
@@ -94,6 +102,18 @@ export class PodWorker {
     this.uid = pod.metadata.uid!;
     this.sandboxId = sandboxIdOf(deps.nodeName, this.uid);
     this.startTime = pod.status?.startTime ?? new Date(deps.now()).toISOString();
+    // The pod's own opt-out only; Kubernetes also honours the ServiceAccount's field, which the node does not see.
+    if (deps.serviceAccountToken && pod.spec.automountServiceAccountToken !== false) {
+      this.token = new ServiceAccountVolume({
+        podDir: this.podDir,
+        namespace: this.namespace,
+        pod: this.name,
+        request: deps.serviceAccountToken,
+        now: deps.now,
+        onReady: () => deps.wake?.(),
+        log: deps.log,
+      });
+    }
   }
 
   get podDir(): string {
@@ -158,6 +178,7 @@ export class PodWorker {
 
   /** Stops every container (SIGTERM, then SIGKILL after the grace period) and removes the pod from the node. */
   terminate(graceSeconds: number): Promise<void> {
+    this.token?.close();
     this.terminating ??= this.running.then(async () => {
       for (const t of this.tracks.values()) t.probes?.stop();
       const mine = await this.deps.runtime.listContainers({ [LABEL_NODE]: this.deps.nodeName, [LABEL_POD_UID]: this.uid });
@@ -188,8 +209,10 @@ export class PodWorker {
       return;
     }
     this.podError = undefined;
+    // Asked first, so the token travels while the sandbox is made.
+    this.token?.check();
     if (await this.ensureSandbox(observed, sandboxes)) {
-      if (this.ensurePodFiles(sourcesVersion)) await this.syncContainers(byAttempt);
+      if (this.ensurePodFiles(sourcesVersion) && this.ensureToken()) await this.syncContainers(byAttempt);
     }
     this.lastStatus = this.computeStatus(byAttempt);
   }
@@ -287,10 +310,20 @@ export class PodWorker {
     }
   }
 
+  /** False (with a pod error) while the pod has no ServiceAccount token yet: its containers wait for one. */
+  private ensureToken(): boolean {
+    const waiting = this.token?.check();
+    if (waiting === undefined) return true;
+    this.podError = { reason: "ContainerCreating", message: waiting };
+    return false;
+  }
+
+  /** What every container gets, unless it mounts something else at the same path. */
   private podMounts(): Mount[] {
     return [
       { hostPath: join(this.podDir, "hosts"), containerPath: "/etc/hosts", readOnly: false },
       { hostPath: join(this.podDir, "resolv.conf"), containerPath: "/etc/resolv.conf", readOnly: false },
+      ...(this.token ? [this.token.mount()] : []),
     ];
   }
 
@@ -374,7 +407,7 @@ export class PodWorker {
       t.waiting = { reason: e instanceof RuntimeError ? e.reason : "ErrImagePull", message: messageOf(e) };
       return;
     }
-    let config;
+    let config: ContainerConfig;
     try {
       config = planContainerConfig(c, {
         pod: this.pod,
@@ -389,6 +422,9 @@ export class PodWorker {
       t.waiting = { reason: "CreateContainerConfigError", message: e.message };
       return;
     }
+    // The API server's address goes first, so the container's own env may override it.
+    const apiEnv = apiServerEnv(this.deps.apiServerUrl?.(), this.deps.hostIP()).filter((e) => !config.env.some((x) => x.name === e.name));
+    config = { ...config, env: [...apiEnv, ...config.env] };
     const id = this.containerId(c.name, attempt);
     const labels: Labels = { ...this.podLabels(), [LABEL_CONTAINER]: c.name, [LABEL_ATTEMPT]: String(attempt) };
     try {

@@ -159,6 +159,46 @@ for (const rt of RUNTIMES) {
       expect(await eventually(() => logs(name), (t) => t.includes("file v2"), 20_000)).toContain("file v2");
     }, 60_000);
 
+    test("a pod gets its ServiceAccount's token at the Kubernetes path, and the token is a credential the API's RBAC judges", async () => {
+      const dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+      const name = await createPod({
+        containers: [
+          {
+            name: "app",
+            image: TEST_IMAGE,
+            command: ["sh", "-c", `cat ${dir}/namespace; echo; echo "api $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; grep -q 'BEGIN CERTIFICATE' ${dir}/ca.crt && echo ca-ok; touch ${dir}/x 2>/dev/null || echo read-only; echo "token $(cat ${dir}/token)"; sleep 3600`],
+          },
+        ],
+      });
+      const optedOut = await createPod({ automountServiceAccountToken: false, restartPolicy: "Never", containers: [{ name: "app", image: TEST_IMAGE, command: ["sh", "-c", `ls ${dir} 2>&1; echo done`] }] });
+      const pod = await waitPod(name, (p) => p.status?.phase === "Running");
+      const out = await eventually(() => logs(name), (t) => /^token \S+$/m.test(t));
+      const lines = out.split("\n");
+      expect(lines[0]).toBe(ns);
+      expect(lines).toContain("ca-ok");
+      expect(lines).toContain("read-only");
+      // The server's own address until cluster Services exist; its loopback URL becomes the node's address.
+      expect(lines).toContain(`api ${pod.status.hostIP}:${server.port}`);
+      const token = /^token (\S+)$/m.exec(out)![1]!;
+
+      const asPod = () => fetch(`${server.url}/api/v1/namespaces/${ns}/pods`, { headers: { authorization: `Bearer ${token}` }, tls: { ca: server.caPem } });
+      const refused = await asPod();
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { message: string }).message).toContain(`system:serviceaccount:${ns}:default`);
+      const binding = {
+        metadata: { name: "default-views" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: ns }],
+      };
+      expect((await server.call("POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, binding)).status).toBe(201);
+      const allowed = await eventually(asPod, (r) => r.status === 200, 5000);
+      expect(allowed.status).toBe(200);
+      expect(((await allowed.json()) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name)).toContain(name);
+
+      await waitPod(optedOut, (p) => p.status?.phase === "Succeeded");
+      expect(await logs(optedOut)).toMatch(/No such file or directory\ndone\n$/);
+    }, 60_000);
+
     test("a missing ConfigMap key is CreateContainerConfigError naming the key", async () => {
       const name = await createPod({
         containers: [{ name: "app", image: TEST_IMAGE, command: ["sleep", "3600"], env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "cfg", key: "nope" } } }] }],
