@@ -7,7 +7,6 @@
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultPullPolicy } from "../../core/resources/pull-policy.ts";
 import type { Pod } from "../../core/resources/pod.ts";
 import { ContainerProbes } from "../probes/container-probes.ts";
 import {
@@ -25,13 +24,14 @@ import {
   type Sandbox,
 } from "../runtime/runtime.ts";
 import { ConfigError, planContainerConfig, type ContainerConfig } from "./container-config.ts";
+import { containerViewOf, newTrack, terminatedStateOf, type StateContext, type Track } from "./container-track.ts";
+import { ensureImage } from "./image-pull.ts";
 import { planPodStatus, podPhase, type ContainerView, type PodView } from "./pod-status.ts";
 import { crashBackoffMs, shouldRestart } from "./restart-policy.ts";
 import { apiServerEnv, ServiceAccountVolume, type TokenSource } from "./service-account-volume.ts";
 import { ensureVolumes, type VolumeSources } from "./volumes.ts";
 
 type Container = Pod["spec"]["containers"][number];
-type K8sState = ContainerView["state"];
 
 /** The pod network the worker needs (CNI in production). */
 export interface PodNetwork {
@@ -57,21 +57,6 @@ export interface PodWorkerDeps {
   wake?: () => void;
 }
 
-interface Track {
-  /** Latest attempt started (-1: never). Attempt n is the n-th restart. */
-  attempt: number;
-  /** A start that failed before anything ran (ContainerCannotRun), kept as the attempt's result. */
-  failedStart?: { attempt: number; terminated: NonNullable<K8sState["terminated"]> };
-  waiting?: { reason: string; message?: string };
-  imagePullFailures: number;
-  imageRetryAt: number;
-  probes?: ContainerProbes;
-  probesFor?: string;
-  probe: { started: boolean; ready: boolean; failed: boolean };
-  stopping?: string;
-  /** When the worker first saw the latest attempt exited (runtimes without finishedAt). */
-  exitSeenAt?: number;
-}
 
 export function sandboxIdOf(nodeName: string, podUid: string): string {
   return `tug-${new Bun.CryptoHasher("sha256").update(`${nodeName}/${podUid}`).digest("hex").slice(0, 12)}`;
@@ -234,7 +219,7 @@ export class PodWorker {
   private track(name: string): Track {
     let t = this.tracks.get(name);
     if (!t) {
-      t = { attempt: -1, imagePullFailures: 0, imageRetryAt: 0, probe: { started: false, ready: false, failed: false } };
+      t = newTrack();
       this.tracks.set(name, t);
     }
     return t;
@@ -348,7 +333,7 @@ export class PodWorker {
       if (!opts.init) this.watchProbes(c, t, latest);
       return "busy";
     }
-    const ended = t.attempt < 0 ? undefined : this.terminatedOf(c.name, t, latest);
+    const ended = t.attempt < 0 ? undefined : terminatedStateOf(t, latest, this.stateContext());
     if (ended) {
       t.probes?.stop();
       t.probes = undefined;
@@ -370,28 +355,6 @@ export class PodWorker {
     return "busy";
   }
 
-  /** The terminated state of the latest attempt, or undefined while it has not run yet. */
-  private terminatedOf(name: string, t: Track, latest: ContainerState | undefined): NonNullable<K8sState["terminated"]> | undefined {
-    if (t.failedStart?.attempt === t.attempt) return t.failedStart.terminated;
-    if (!latest) {
-      // The attempt vanished (removed behind our back, or lost with a reboot): it ended unseen.
-      return { exitCode: 255, reason: "Unknown", message: "the container is gone from the runtime", finishedAt: new Date(t.exitSeenAt ?? this.deps.now()).toISOString() };
-    }
-    if (latest.state === "created" && t.stopping !== latest.id && !latest.finishedAt) {
-      // Created but never started (e.g. after a reboot the task is gone): count it as ended.
-      return { exitCode: 255, reason: "Unknown", message: "the container is not running", containerID: this.runtimeId(latest.id) };
-    }
-    const exitCode = latest.exitCode ?? 255;
-    return {
-      exitCode,
-      reason: latest.oomKilled ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error",
-      ...(latest.message ? { message: latest.message } : {}),
-      ...(latest.startedAt ? { startedAt: latest.startedAt } : {}),
-      ...(latest.finishedAt ? { finishedAt: latest.finishedAt } : {}),
-      containerID: this.runtimeId(latest.id),
-    };
-  }
-
   private async startContainer(c: Container, t: Track, attempt: number): Promise<void> {
     const now = this.deps.now();
     if (now < t.imageRetryAt) {
@@ -399,7 +362,7 @@ export class PodWorker {
       return;
     }
     try {
-      await this.ensureImage(c);
+      await ensureImage(this.deps.runtime, c, (line) => this.deps.log(`pod ${this.namespace}/${this.name}: ${line}`));
       t.imagePullFailures = 0;
     } catch (e) {
       t.imagePullFailures++;
@@ -445,23 +408,6 @@ export class PodWorker {
         t.exitSeenAt = now;
         t.waiting = undefined;
       } else t.waiting = { reason: e.reason === "CreateContainerError" ? "CreateContainerError" : "ContainerCreating", message: e.message };
-    }
-  }
-
-  private async ensureImage(c: Container): Promise<void> {
-    const policy = c.imagePullPolicy ?? defaultPullPolicy(c.image);
-    const present = await this.deps.runtime.hasImage(c.image);
-    if (policy === "Never") {
-      if (!present) throw new RuntimeError("ErrImageNeverPull", `Container image "${c.image}" is not present with pull policy of Never`);
-      return;
-    }
-    if (present && policy === "IfNotPresent") return;
-    try {
-      await this.deps.runtime.pullImage(c.image);
-    } catch (e) {
-      // An edge board without a registry keeps running what it has (Kubernetes would fail here).
-      if (present) this.deps.log(`pod ${this.namespace}/${this.name}: pull of ${c.image} failed, using the local image: ${messageOf(e)}`);
-      else throw e;
     }
   }
 
@@ -515,7 +461,7 @@ export class PodWorker {
 
   private view(byAttempt: Map<string, Map<number, ContainerState>>): PodView {
     const initSpecs = this.pod.spec.initContainers ?? [];
-    const init = initSpecs.map((c) => this.containerView(c, byAttempt, true));
+    const init = initSpecs.map((c) => containerViewOf(c, this.track(c.name), byAttempt.get(c.name), { ...this.stateContext(), init: true, initDone: this.initDone, podError: this.podError, startTime: this.startTime }));
     const initFailed =
       this.pod.spec.restartPolicy === "Never" && init.some((c) => c.state.terminated && c.state.terminated.exitCode !== 0);
     const initialized = this.initDone || (initSpecs.length > 0 && init.every((c) => c.state.terminated?.exitCode === 0)) || initSpecs.length === 0;
@@ -526,44 +472,21 @@ export class PodWorker {
       hostIP: this.deps.hostIP(),
       startTime: this.startTime,
       init,
-      containers: this.pod.spec.containers.map((c) => this.containerView(c, byAttempt, false)),
+      containers: this.pod.spec.containers.map((c) =>
+        containerViewOf(c, this.track(c.name), byAttempt.get(c.name), { ...this.stateContext(), init: false, initDone: this.initDone, podError: this.podError, startTime: this.startTime }),
+      ),
       initialized,
       initFailed,
       now: new Date(this.deps.now()).toISOString(),
     };
   }
 
-  private containerView(c: Container, byAttempt: Map<string, Map<number, ContainerState>>, init: boolean): ContainerView {
-    const t = this.track(c.name);
-    const attempts = byAttempt.get(c.name);
-    const latest = t.attempt >= 0 ? attempts?.get(t.attempt) : undefined;
-    const previous = t.attempt >= 1 ? attempts?.get(t.attempt - 1) : undefined;
-    const prevTrack: Track = { ...t, attempt: t.attempt - 1 };
-    const lastTerminated = previous ? this.terminatedOf(c.name, prevTrack, previous) : undefined;
-    let state: K8sState;
-    if (latest?.state === "running") state = { running: { startedAt: latest.startedAt ?? this.startTime } };
-    else if (t.waiting) state = { waiting: { reason: t.waiting.reason, ...(t.waiting.message ? { message: t.waiting.message } : {}) } };
-    else if (t.attempt >= 0 && (latest || t.failedStart?.attempt === t.attempt)) state = { terminated: this.terminatedOf(c.name, t, latest)! };
-    else if (this.podError) state = { waiting: { reason: this.podError.reason, message: this.podError.message } };
-    else state = { waiting: { reason: init || this.initDone ? "ContainerCreating" : "PodInitializing" } };
-    const running = latest?.state === "running";
-    // A crash-looping container shows its last run as lastState while it waits.
-    const waitingAfterRun = !!state.waiting && t.attempt >= 0 && (latest !== undefined || t.failedStart?.attempt === t.attempt);
-    const last = waitingAfterRun ? this.terminatedOf(c.name, t, latest) : lastTerminated;
-    return {
-      name: c.name,
-      image: c.image,
-      ...(latest ? { containerID: this.runtimeId(latest.id) } : {}),
-      state,
-      lastState: last ? { terminated: last } : {},
-      restartCount: Math.max(0, t.attempt),
-      ready: running && !init && t.probe.ready,
-      started: running && t.probe.started,
-    };
-  }
-
   private runtimeId(id: string): string {
     return `${this.deps.runtime.name}://${id}`;
+  }
+
+  private stateContext(): StateContext {
+    return { now: this.deps.now(), runtimeName: this.deps.runtime.name };
   }
 
   private podLabels(): Labels {
