@@ -108,12 +108,21 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     const uid = created.body.metadata.uid as string;
     const running = await eventually(() => call("GET", "/api/v1/namespaces/default/pods/survivor"), (r) => r.body.status?.phase === "Running" && !!r.body.status.podIP, 30_000);
     const podIP = running.body.status.podIP as string;
+    const page = async () => {
+      try {
+        return await (await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(1000) })).text();
+      } catch {
+        return "";
+      }
+    };
+    // Running means started; httpd may take a moment to listen.
+    expect(await eventually(page, (t) => t === TEST_PAGE)).toBe(TEST_PAGE);
 
     // The agent dies, then the server; the pod keeps serving.
     await killTheAgent();
     await server!.stop();
     server = undefined;
-    expect(await (await fetch(`http://${podIP}/`)).text()).toBe(TEST_PAGE);
+    expect(await page()).toBe(TEST_PAGE);
 
     // The container crashes while nobody watches.
     const [first] = await podContainers(uid);
@@ -126,16 +135,7 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     expect(again).toHaveLength(1);
     expect(again[0]!.id).not.toBe(first!.id);
     expect(agentLog.join("")).toContain("from the offline cache");
-    const body = await eventually(
-      async () => {
-        try {
-          return await (await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(1000) })).text();
-        } catch {
-          return "";
-        }
-      },
-      (t) => t === TEST_PAGE,
-    );
+    const body = await eventually(page, (t) => t === TEST_PAGE);
     expect(body).toBe(TEST_PAGE);
 
     // The server returns: the agent reports, and there is still exactly one container running.
