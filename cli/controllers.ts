@@ -7,6 +7,7 @@ import type { Controller } from "../core/controllers/controller.ts";
 import { GarbageCollector } from "../core/controllers/garbage-collector.ts";
 import { NamespaceController } from "../core/controllers/namespace-controller.ts";
 import { RegistryEventRecorder } from "../core/events/recorder.ts";
+import { EndpointsController } from "../core/controllers/endpoints/controller.ts";
 import { EventTtlController } from "../core/controllers/event-ttl-controller.ts";
 import { NodeIpamController } from "../core/controllers/node-ipam-controller.ts";
 import { NodeLifecycleController, type NodeLifecycleOptions } from "../core/controllers/node-lifecycle/controller.ts";
@@ -45,6 +46,7 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
     new ResourceQuotaController(ctx),
     new NodeLifecycleController(ctx, opts.nodeLifecycle),
     new NodeIpamController(ctx),
+    new EndpointsController(ctx),
     new EventTtlController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),

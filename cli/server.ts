@@ -28,6 +28,7 @@ import { ensureBootstrapPolicy } from "../api/auth/bootstrap-policy.ts";
 import { PODS_BY_NODE } from "../core/informer/indexes.ts";
 import { MeshHub, type MeshSocketData } from "../api/mesh/hub.ts";
 import { nodeNameOf } from "../core/auth/user.ts";
+import { parseServiceCidr } from "../core/registry/admission/service-allocation.ts";
 import { runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
 
@@ -45,7 +46,8 @@ const HELP = `usage: tug server [flags]
   --disable-agent                run no node agent for this machine (a control-plane-only server)
   --node-name NAME               this machine's node name (default: the hostname)
   --runtime NAME                 containerd | docker | auto (default auto)
-  --tls-san NAME                 an extra DNS name or IP for the serving certificate (repeatable)`;
+  --tls-san NAME                 an extra DNS name or IP for the serving certificate (repeatable)
+  --service-cidr CIDR            where Service cluster IPs come from (default 10.43.0.0/16)`;
 
 
 export interface ServerOptions {
@@ -63,6 +65,8 @@ export interface ServerOptions {
   agent?: Omit<AgentOptions, "servers" | "dataDir" | "token" | "caPem"> & { dataDir?: string };
   /** Extra names and addresses for the serving certificate. */
   tlsSans?: string[];
+  /** Where Service cluster IPs come from (default 10.43.0.0/16). */
+  serviceCidr?: string;
 }
 
 export interface RunningServer {
@@ -89,6 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cache: informer,
     clock: systemClock,
     defaultTolerationSeconds: opts.defaultTolerationSeconds,
+    ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
     onNodeHeartbeat: (node) => heartbeat(node),
   });
   const controllers = await startControllers(registry, informer, systemClock, {
@@ -259,6 +264,7 @@ export async function runServer(args: string[]): Promise<number> {
       "node-name": { type: "string" },
       runtime: { type: "string", default: "auto" },
       "tls-san": { type: "string", multiple: true },
+      "service-cidr": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -284,6 +290,7 @@ export async function runServer(args: string[]): Promise<number> {
     disableControllerManager: values["disable-controller-manager"],
     disableScheduler: values["disable-scheduler"],
     tlsSans: values["tls-san"] ?? [],
+    ...(values["service-cidr"] ? { serviceCidr: parseServiceCidr(values["service-cidr"]) && values["service-cidr"] } : {}),
     agent: values["disable-agent"]
       ? undefined
       : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime) },

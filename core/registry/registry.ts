@@ -11,9 +11,21 @@ import type { LimitRange } from "../resources/policy.ts";
 import { addDefaultTolerations } from "./admission/default-tolerations.ts";
 import { applyLimitRanges } from "./admission/limit-ranger.ts";
 import { QuotaGate } from "./admission/quota-gate.ts";
+import {
+  allocationsOf,
+  DEFAULT_NODE_PORT_RANGE,
+  DEFAULT_SERVICE_CIDR,
+  parseServiceCidr,
+  planServiceAllocation,
+  ServiceAllocationGate,
+  type Allocations,
+  type Ipv4Range,
+  type NodePortRange,
+} from "./admission/service-allocation.ts";
 import type { KubeObject, ObjectKey } from "../resources/object.ts";
 import { invalidError as invalid, validateObject, validateUpdate } from "../resources/validate.ts";
 import { generateJobSelector, type Job } from "../resources/batch.ts";
+import type { Service } from "../resources/service.ts";
 import { randomNameSuffix } from "../store/object-meta.ts";
 import { parseFieldSelector, matchesFields } from "../selectors/field-selector.ts";
 import { parseLabelSelector, matchesLabels } from "../selectors/label-selector.ts";
@@ -86,15 +98,22 @@ export interface RegistryOptions {
    * keeps heartbeats in memory.
    */
   onNodeHeartbeat?: (node: string) => void;
+  /** Where Services' cluster IPs come from (default 10.43.0.0/16); BadRequest when not an IPv4 CIDR. */
+  serviceCidr?: string;
+  /** Where NodePort and LoadBalancer ports come from (default 30000-32767). */
+  nodePortRange?: NodePortRange;
 }
 
 export class Registry {
   private readonly quota: QuotaGate;
+  private readonly serviceCidr: Ipv4Range;
+  private readonly services = new ServiceAllocationGate();
 
   constructor(
     readonly store: Store,
     private readonly opts: RegistryOptions = {},
   ) {
+    this.serviceCidr = parseServiceCidr(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.quota = new QuotaGate(
       (kind, namespace) => this.listIn(kind, namespace),
       (obj) => this.store.create(obj),
@@ -107,6 +126,23 @@ export class Registry {
 
   private async listIn(kind: string, namespace: string): Promise<KubeObject[]> {
     return this.opts.cache ? this.opts.cache.list(kind, namespace) : (await this.store.list(kind, { namespace })).items;
+  }
+
+  /**
+   * Runs a Service write through the allocation gate with what other Services
+   * hold; other kinds run directly.
+   */
+  private withAllocations<T>(kind: KindName, write: (used: Allocations | undefined) => Promise<T>): Promise<T> {
+    if (kind !== "Service") return write(undefined);
+    return this.services.run(async () => {
+      const all = this.opts.cache ? this.opts.cache.list("Service") : (await this.store.list("Service")).items;
+      return write(allocationsOf(all));
+    });
+  }
+
+  private allocate(svc: KubeObject, used: Allocations, current?: KubeObject): KubeObject {
+    const opts = { cidr: this.serviceCidr, nodePorts: this.opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE, used, current: current as Service | undefined };
+    return planServiceAllocation(svc as Service, opts) as KubeObject;
   }
 
   async get(kind: KindName, namespace: string, name: string): Promise<KubeObject> {
@@ -202,14 +238,14 @@ export class Registry {
     if (kind === "Job") admitted = generateJobSelector(admitted as Job, obj.metadata.uid) as KubeObject;
     await this.checkNamespace(kind, namespace);
     if (!KINDS[kind].namespaced) return this.store.create(admitted);
-    return this.quota.create(namespace, admitted);
+    return this.withAllocations(kind, (used) => this.quota.create(namespace, used ? this.allocate(admitted, used) : admitted));
   }
 
   /**
    * The object `next` becomes, given the current one: the main resource keeps
    * the current status, the status subresource changes only status.
    */
-  private merge(kind: KindName, current: KubeObject, next: KubeObject, sub: Subresource | undefined): KubeObject {
+  private merge(kind: KindName, current: KubeObject, next: KubeObject, sub: Subresource | undefined, used?: Allocations): KubeObject {
     let merged: KubeObject;
     if (kind === "Node" && sub === "status" && this.opts.onNodeHeartbeat && sameApartFromHeartbeats(current.status, next.status)) {
       this.opts.onNodeHeartbeat(current.metadata.name!);
@@ -224,7 +260,8 @@ export class Registry {
       merged = next;
     }
     merged = carryAllocatedValues(kind, current, merged);
-    const admitted = this.admit(kind, merged);
+    let admitted = this.admit(kind, merged);
+    if (used && sub !== "status") admitted = this.allocate(admitted, used, current);
     const causes = validateUpdate(kind, current, admitted);
     if (causes.length) throw invalid(kind, current.metadata.name ?? "", causes);
     return admitted;
@@ -232,16 +269,18 @@ export class Registry {
 
   replace(kind: KindName, namespace: string, name: string, body: unknown, sub?: Subresource): Promise<KubeObject> {
     const next = this.shape(kind, namespace, body, name);
-    return this.store.update(this.key(kind, namespace, name), (current) => this.merge(kind, current, next, sub));
+    return this.withAllocations(kind, (used) => this.store.update(this.key(kind, namespace, name), (current) => this.merge(kind, current, next, sub, used)));
   }
 
   /** Applies a patch atomically to the current object. Server-side apply creates a missing object. */
   async patch(kind: KindName, namespace: string, name: string, contentType: string, body: unknown, sub?: Subresource): Promise<{ object: KubeObject; created: boolean }> {
     try {
-      const object = await this.store.update(this.key(kind, namespace, name), (current) => {
-        const patched = applyPatch(contentType, current, body, kind);
-        return this.merge(kind, current, this.shape(kind, namespace, patched, name), sub);
-      });
+      const object = await this.withAllocations(kind, (used) =>
+        this.store.update(this.key(kind, namespace, name), (current) => {
+          const patched = applyPatch(contentType, current, body, kind);
+          return this.merge(kind, current, this.shape(kind, namespace, patched, name), sub, used);
+        }),
+      );
       return { object, created: false };
     } catch (e) {
       if (e instanceof TugError && e.code === "NotFound" && contentType.startsWith("application/apply-patch")) {
