@@ -5,7 +5,7 @@
 // Runs never overlap; everything it does is safe to repeat, so a restarted
 // agent adopts running containers instead of duplicating them.
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Pod } from "../../core/resources/pod.ts";
 import { ContainerProbes } from "../probes/container-probes.ts";
@@ -30,6 +30,7 @@ import { planPodStatus, podPhase, type ContainerView, type PodView } from "./pod
 import { crashBackoffMs, shouldRestart } from "./restart-policy.ts";
 import { apiServerEnv, ServiceAccountVolume, type TokenSource } from "./service-account-volume.ts";
 import { ensureVolumes, type VolumeSources } from "./volumes.ts";
+import { podNetworkMounts, writePodNetworkFiles } from "./pod-files.ts";
 
 type Container = Pod["spec"]["containers"][number];
 
@@ -280,11 +281,7 @@ export class PodWorker {
   private ensurePodFiles(sourcesVersion: number): boolean {
     if (this.volumeDirs && sourcesVersion === this.sourcesSeen) return true;
     try {
-      mkdirSync(join(this.podDir, "logs"), { recursive: true });
-      const hostname = this.pod.spec.hostname ?? this.name;
-      const aliases = (this.pod.spec.hostAliases ?? []).map((a) => `${a.ip}\t${(a.hostnames ?? []).join(" ")}\n`).join("");
-      writeFileSync(join(this.podDir, "hosts"), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${this.podIP}\t${hostname}\n${aliases}`);
-      writeFileSync(join(this.podDir, "resolv.conf"), hostResolvConf());
+      writePodNetworkFiles(this.podDir, this.pod, this.podIP ?? "");
       this.volumeDirs = ensureVolumes(this.pod, this.podDir, this.deps.sources());
       this.sourcesSeen = sourcesVersion;
       return true;
@@ -305,11 +302,7 @@ export class PodWorker {
 
   /** What every container gets, unless it mounts something else at the same path. */
   private podMounts(): Mount[] {
-    return [
-      { hostPath: join(this.podDir, "hosts"), containerPath: "/etc/hosts", readOnly: false },
-      { hostPath: join(this.podDir, "resolv.conf"), containerPath: "/etc/resolv.conf", readOnly: false },
-      ...(this.token ? [this.token.mount()] : []),
-    ];
+    return [...podNetworkMounts(this.podDir), ...(this.token ? [this.token.mount()] : [])];
   }
 
   private async syncContainers(byAttempt: Map<string, Map<number, ContainerState>>): Promise<void> {
@@ -503,13 +496,4 @@ const BACKOFF_IMAGE_MS = 10_000;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** The host's resolver configuration (cluster DNS comes with the Services issue). */
-function hostResolvConf(): string {
-  try {
-    return readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    return "";
-  }
 }
