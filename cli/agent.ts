@@ -81,7 +81,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
     syncPeriodMs: opts.syncPeriodMs,
     node: {
-      kubeletPort: 0,
       agentVersion: `tug-${TUG_VERSION}`,
       periodMs: opts.nodeStatusPeriodMs,
       labels: opts.labels,

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TugError } from "../core/errors.ts";
-import { parseJoinToken } from "../core/auth/join-token.ts";
+import { JOIN_PATHS, parseJoinToken } from "../core/auth/join-token.ts";
 import { fetchPinnedCa } from "../node-agent/link/ca-pin.ts";
 
 export interface Credentials {
@@ -48,7 +48,7 @@ export async function joinCluster(opts: { server: string; joinToken: string; nod
   }
   let res: Response;
   try {
-    res = await fetch(`${opts.server}/mesh/v1/join`, {
+    res = await fetch(`${opts.server}${JOIN_PATHS.join}`, {
       method: "POST",
       headers: { authorization: `Bearer ${token.id}.${token.secret}`, "content-type": "application/json" },
       body: JSON.stringify({ nodeName: opts.nodeName }),

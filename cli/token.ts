@@ -4,7 +4,9 @@
 
 import { parseArgs } from "node:util";
 import { TugError } from "../core/errors.ts";
-import { formatJoinToken } from "../core/auth/join-token.ts";
+import { formatJoinToken, JOIN_PATHS } from "../core/auth/join-token.ts";
+
+const TOKEN_ROUTE = JOIN_PATHS.bootstrapTokens;
 import { clientFrom } from "./api-client.ts";
 import { defaultDataDir } from "./data-dir.ts";
 
@@ -15,7 +17,6 @@ const HELP = `usage: tug token create [--ttl 24h] [--description TEXT]
   --kubeconfig FILE   the server and admin credential (default: $KUBECONFIG, <data-dir>/admin.kubeconfig, ~/.kube/config)
   --data-dir DIR      the server's data dir, to find admin.kubeconfig`;
 
-export const TOKEN_ROUTE = "/tug/v1/bootstrap-tokens";
 
 /** "24h", "90m", "30s", "2d" -> seconds; "0" = never expires. */
 export function parseTtl(text: string): number | undefined {

@@ -1,20 +1,13 @@
-// A container's log as the agent serves it, to the kubelet endpoint and over
-// the mesh alike: find the pod's worker and container, open the runtime's
-// log, and read the first piece so that "cannot read it at all" is an error
+// A container's log as the agent serves it over the mesh: find the pod's
+// worker and container, open the runtime's log, and read the first piece so that "cannot read it at all" is an error
 // of the request (TugError) rather than of the stream.
 
 import { TugError } from "../core/errors.ts";
 import type { NodeAgent } from "./agent.ts";
+import type { LogsRequest } from "../core/mesh/messages.ts";
 
-export interface ContainerLogsQuery {
-  namespace: string;
-  pod: string;
-  container: string;
-  follow: boolean;
-  previous: boolean;
-  timestamps: boolean;
-  tailLines?: number;
-}
+/** What a log request asks for: the mesh frame without its envelope. */
+export type ContainerLogsQuery = Omit<LogsRequest, "type" | "id">;
 
 /**
  * The log's pieces, first one already read. Throws TugError NotFound (pod

@@ -34,3 +34,22 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     throw e;
   }
 }
+
+/** The body at `url`, or "" when nothing answers within `timeoutMs` (for polling a server that is still starting). */
+export async function textAt(url: string, timeoutMs = 2000): Promise<string> {
+  try {
+    return await (await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })).text();
+  } catch {
+    return "";
+  }
+}
+
+/** Collects what console.log prints (the server's log lines) until restore(). */
+export function captureConsoleLog(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const original = console.log;
+  console.log = (...args: unknown[]) => {
+    lines.push(args.map(String).join(" "));
+  };
+  return { lines, restore: () => void (console.log = original) };
+}

@@ -9,14 +9,15 @@ import { TugError } from "../../core/errors.ts";
 import { nodeCreateRestriction } from "../../core/auth/node-authorizer.ts";
 import { requestAttributes, type RequestAttributes } from "../../core/auth/request-attributes.ts";
 import { SYSTEM_NODES, type UserInfo } from "../../core/auth/user.ts";
+import { JOIN_PATHS } from "../../core/auth/join-token.ts";
 import { readBody } from "../body.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { authorizeRequest, type AuthorizerDeps } from "./authorizer.ts";
 
 /** Paths anyone may read: probes, the version, and the CA a joining board pins. */
-export const OPEN_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version", "/mesh/v1/ca"]);
+export const OPEN_PATHS = new Set<string>(["/healthz", "/livez", "/readyz", "/version", JOIN_PATHS.ca]);
 /** Paths that authenticate but do their own authorization (a bootstrap token may only join). */
-export const SELF_AUTHORIZED_PATHS = new Set(["/mesh/v1/join"]);
+export const SELF_AUTHORIZED_PATHS = new Set<string>([JOIN_PATHS.join]);
 
 export interface Security {
   authenticator: Authenticator;

@@ -5,13 +5,13 @@
 
 import type { Hono } from "hono";
 import { TugError } from "../../core/errors.ts";
+import { JOIN_PATHS } from "../../core/auth/join-token.ts";
 import type { Clock } from "../../core/clock.ts";
 import { BOOTSTRAPPERS_GROUP } from "../auth/authenticator.ts";
 import { userOf } from "../auth/security.ts";
 import type { TokenStore } from "../auth/token-store.ts";
 import { readBody } from "../body.ts";
 
-export const TOKEN_ROUTE = "/tug/v1/bootstrap-tokens";
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
 
 export interface JoinOptions {
@@ -25,9 +25,9 @@ export interface JoinOptions {
 }
 
 export function mountJoin(app: Hono, opts: JoinOptions): void {
-  app.get("/mesh/v1/ca", (c) => c.text(opts.caPem, 200, { "content-type": "text/plain; charset=utf-8" }));
+  app.get(JOIN_PATHS.ca, (c) => c.text(opts.caPem, 200, { "content-type": "text/plain; charset=utf-8" }));
 
-  app.post("/mesh/v1/join", async (c) => {
+  app.post(JOIN_PATHS.join, async (c) => {
     const user = userOf(c);
     if (!user?.groups.includes(BOOTSTRAPPERS_GROUP)) throw new TugError("Forbidden", "joining needs a bootstrap token (tug token create)");
     const body = (await readBody(c.req.raw)) as { nodeName?: unknown } | undefined;
@@ -38,15 +38,15 @@ export function mountJoin(app: Hono, opts: JoinOptions): void {
     return c.json({ nodeName, token }, 201);
   });
 
-  app.get(TOKEN_ROUTE, async (c) => c.json({ items: await opts.tokens.listBootstrapTokens(opts.clock.now()) }));
-  app.post(TOKEN_ROUTE, async (c) => {
+  app.get(JOIN_PATHS.bootstrapTokens, async (c) => c.json({ items: await opts.tokens.listBootstrapTokens(opts.clock.now()) }));
+  app.post(JOIN_PATHS.bootstrapTokens, async (c) => {
     const body = ((await readBody(c.req.raw)) ?? {}) as { ttlSeconds?: unknown; description?: unknown };
     if (body.ttlSeconds !== undefined && typeof body.ttlSeconds !== "number") throw new TugError("BadRequest", "ttlSeconds: must be a number");
     if (body.description !== undefined && typeof body.description !== "string") throw new TugError("BadRequest", "description: must be a string");
     const t = await opts.tokens.createBootstrapToken({ ttlSeconds: body.ttlSeconds, description: body.description, now: opts.clock.now() });
     return c.json({ ...t, caHash: opts.caHash, servers: opts.advertise() }, 201);
   });
-  app.delete(`${TOKEN_ROUTE}/:id`, async (c) => {
+  app.delete(`${JOIN_PATHS.bootstrapTokens}/:id`, async (c) => {
     await opts.tokens.deleteBootstrapToken(c.req.param("id"));
     return c.json({ kind: "Status", apiVersion: "v1", status: "Success", details: { name: c.req.param("id"), kind: "bootstraptokens" } });
   });

@@ -8,6 +8,16 @@ import { TugError } from "../errors.ts";
 
 export const JOIN_TOKEN_PREFIX = "TUG10";
 
+/** The server paths of joining, shared by the server, the agent and the CLI. */
+export const JOIN_PATHS = {
+  /** Open: the CA certificate a board pins against the token's hash. */
+  ca: "/mesh/v1/ca",
+  /** Bootstrap token as bearer: trades it for the node's credential. */
+  join: "/mesh/v1/join",
+  /** Admin only: the bootstrap tokens behind `tug token`. */
+  bootstrapTokens: "/tug/v1/bootstrap-tokens",
+} as const;
+
 export interface JoinToken {
   /** Lower-case hex sha256 of the CA certificate's DER encoding. */
   caHash: string;

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameS
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { runChecked } from "../exec/command.ts";
+import { goArch } from "../node-status/node-facts.ts";
 
 export const BUSYBOX_PATH = "/bin/busybox";
 
@@ -32,7 +33,7 @@ export async function writeImageArchive(rootfs: string, image: ImageConfig, outP
     mkdirSync(join(out, diffId), { recursive: true });
     renameSync(layer, join(out, diffId, "layer.tar"));
     const config = {
-      architecture: goArch(),
+      architecture: goArch(process.arch),
       os: "linux",
       created: "2024-01-01T00:00:00Z",
       config: {
@@ -90,8 +91,3 @@ export const PAUSE_IMAGE: ImageConfig = {
   tag: "tug.local/pause:1",
   cmd: ["/bin/sh", "-c", 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'],
 };
-
-function goArch(): string {
-  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm" };
-  return map[process.arch] ?? process.arch;
-}

@@ -3,11 +3,12 @@
 // pins, then prove the server's serving certificate chains to it. Only after
 // both checks may the caller send the token's secret.
 
+import { JOIN_PATHS } from "../../core/auth/join-token.ts";
 import { createHash } from "node:crypto";
 import { certificateDerOfPem } from "../../core/auth/join-token.ts";
 
 /** The open endpoint that answers the server's CA certificate as PEM text. */
-export const CA_PATH = "/mesh/v1/ca";
+export const CA_PATH = JOIN_PATHS.ca;
 const TIMEOUT_MS = 10_000;
 const MAX_CA_BYTES = 64 * 1024;
 

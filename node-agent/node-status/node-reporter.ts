@@ -4,6 +4,7 @@
 // NotReady with a message naming what to install, until one appears.
 
 import type { KubeObject } from "../../core/resources/object.ts";
+import { rfc3339 } from "../../core/clock.ts";
 import type { Condition } from "../../core/resources/meta.ts";
 import type { AgentLink } from "../link/agent-link.ts";
 import type { ContainerRuntime } from "../runtime/runtime.ts";
@@ -14,7 +15,6 @@ export interface NodeReporterOptions {
   link: AgentLink;
   runtime: ContainerRuntime;
   dataDir: string;
-  kubeletPort: number;
   agentVersion: string;
   /** How often status is posted (default 10 s). */
   periodMs?: number;
@@ -89,10 +89,11 @@ export class NodeReporter {
         runtimeVersion,
         runtimeReady,
         previous: this.previous,
-        now: new Date(now).toISOString().replace(/\.\d+Z$/, "Z"),
+        now: rfc3339(now),
         reserved: this.opts.reserved ?? { cpuMillis: 0, memoryBytes: 0 },
         maxPods: this.opts.maxPods ?? 110,
-        kubeletPort: this.opts.kubeletPort,
+        // No kubelet port: the server reaches the agent over the mesh.
+        kubeletPort: 0,
         agentVersion: this.opts.agentVersion,
       });
       const node = await this.opts.link.upsertNode({ labels: { ...plan.labels, ...this.opts.labels }, annotations: plan.annotations, status: plan.status as Record<string, unknown> });

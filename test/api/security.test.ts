@@ -5,26 +5,26 @@
 // credential reaches only its own pods' Secrets, its own Node and its own
 // pods' status; Secret values never reach the LMDB files.
 
-import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { captureConsoleLog } from "../support.ts";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "./harness.ts";
 
 let server: TestServer;
-let logSpy: ReturnType<typeof spyOn<Console, "log">>;
+let capture: ReturnType<typeof captureConsoleLog> | undefined;
 /** Everything the server logged with console.log during this file. */
-const logged: string[] = [];
+let logged: string[] = [];
 
 beforeAll(async () => {
-  logSpy = spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    logged.push(args.map(String).join(" "));
-  });
+  capture = captureConsoleLog();
+  logged = capture.lines;
   server = await startTestServer();
 });
 
 afterAll(async () => {
   await server?.cleanup();
-  logSpy?.mockRestore();
+  capture?.restore();
 });
 
 /** A request with `token` as bearer (none when undefined); parsed JSON body. */

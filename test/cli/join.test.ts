@@ -14,25 +14,24 @@ import { formatJoinToken, parseJoinToken } from "../../core/auth/join-token.ts";
 import { TugError } from "../../core/errors.ts";
 import { joinCluster, readCredentials } from "../../cli/join.ts";
 import { startTestServer, type TestServer } from "../api/harness.ts";
-import { eventually } from "../support.ts";
+import { captureConsoleLog, eventually } from "../support.ts";
 
 const MAIN = join(import.meta.dir, "../../cli/main.ts");
 
 let server: TestServer;
-let logSpy: ReturnType<typeof spyOn<Console, "log">>;
-const logged: string[] = [];
+let capture: ReturnType<typeof captureConsoleLog> | undefined;
+let logged: string[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  logSpy = spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    logged.push(args.map(String).join(" "));
-  });
+  capture = captureConsoleLog();
+  logged = capture.lines;
   server = await startTestServer();
 });
 
 afterAll(async () => {
   await server?.cleanup();
-  logSpy?.mockRestore();
+  capture?.restore();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 

@@ -3,14 +3,14 @@
 // real CNI networking, pods created through the API and checked in the store.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../../cli/agent.ts";
 import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
 import { buildBusyboxImage } from "../../node-agent/images/image-archive.ts";
 import { startTestServer, type TestServer } from "../api/harness.ts";
-import { eventually } from "../support.ts";
+import { eventually, textAt } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_DOCKER, NEED_ROOT, type Need } from "./requirements.ts";
 import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
 
@@ -125,16 +125,7 @@ for (const rt of RUNTIMES) {
       const hostPort = 20000 + (process.pid % 5000) + (rt.name === "docker" ? 1 : 0);
       const name = await createPod({ containers: [{ name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", "80", "-h", "/www"], ports: [{ containerPort: 80, hostPort }] }] });
       await waitPod(name, (p) => p.status?.phase === "Running");
-      const body = await eventually(
-        async () => {
-          try {
-            return await (await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(2000) })).text();
-          } catch {
-            return "";
-          }
-        },
-        (t) => t === TEST_PAGE,
-      );
+      const body = await eventually(() => textAt(`http://127.0.0.1:${hostPort}/`), (t) => t === TEST_PAGE);
       expect(body).toBe(TEST_PAGE);
     }, 60_000);
 
@@ -299,16 +290,7 @@ for (const rt of RUNTIMES) {
       const name = await createPod({ hostNetwork: true, containers: [{ name: "web", image: TEST_IMAGE, command: ["httpd", "-f", "-p", String(port), "-h", "/www"] }] });
       const pod = await waitPod(name, (p) => p.status?.phase === "Running");
       expect(pod.status.podIP).toBe(pod.status.hostIP);
-      const body = await eventually(
-        async () => {
-          try {
-            return await (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })).text();
-          } catch {
-            return "";
-          }
-        },
-        (t) => t === TEST_PAGE,
-      );
+      const body = await eventually(() => textAt(`http://127.0.0.1:${port}/`), (t) => t === TEST_PAGE);
       expect(body).toBe(TEST_PAGE);
     }, 30_000);
 
@@ -324,7 +306,19 @@ for (const rt of RUNTIMES) {
     }, 30_000);
 
     test("a deleted pod's containers get SIGTERM and go; nothing is left of it", async () => {
-      const name = await createPod({ containers: [{ name: "app", image: TEST_IMAGE, command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"] }] });
+      // The container tells the host, through a hostPath, which signal ended it.
+      const out = join(dataDir, `signal-${++seq}`);
+      const name = await createPod({
+        volumes: [{ name: "out", hostPath: { path: out, type: "DirectoryOrCreate" } }],
+        containers: [
+          {
+            name: "app",
+            image: TEST_IMAGE,
+            command: ["sh", "-c", "trap 'echo TERM > /out/signal; exit 0' TERM; while true; do sleep 1; done"],
+            volumeMounts: [{ name: "out", mountPath: "/out" }],
+          },
+        ],
+      });
       const pod = await waitPod(name, (p) => p.status?.phase === "Running");
       expect((await server.call("DELETE", `/api/v1/namespaces/${ns}/pods/${name}`)).status).toBe(200);
       const left = await eventually(
@@ -333,6 +327,7 @@ for (const rt of RUNTIMES) {
         20_000,
       );
       expect(left).toEqual([]);
+      expect(readFileSync(join(out, "signal"), "utf8")).toBe("TERM\n");
     }, 30_000);
   });
 }

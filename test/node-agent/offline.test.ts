@@ -12,7 +12,7 @@ import { startServer, type RunningServer } from "../../cli/server.ts";
 import { ContainerdRuntime } from "../../node-agent/runtime/containerd/containerd-runtime.ts";
 import { LABEL_NODE, LABEL_POD_UID } from "../../node-agent/runtime/runtime.ts";
 import { sandboxIdOf } from "../../node-agent/pods/pod-worker.ts";
-import { eventually } from "../support.ts";
+import { eventually, textAt } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "./requirements.ts";
 import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
 
@@ -108,13 +108,7 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     const uid = created.body.metadata.uid as string;
     const running = await eventually(() => call("GET", "/api/v1/namespaces/default/pods/survivor"), (r) => r.body.status?.phase === "Running" && !!r.body.status.podIP, 30_000);
     const podIP = running.body.status.podIP as string;
-    const page = async () => {
-      try {
-        return await (await fetch(`http://${podIP}/`, { signal: AbortSignal.timeout(1000) })).text();
-      } catch {
-        return "";
-      }
-    };
+    const page = () => textAt(`http://${podIP}/`, 1000);
     // Running means started; httpd may take a moment to listen.
     expect(await eventually(page, (t) => t === TEST_PAGE)).toBe(TEST_PAGE);
 
