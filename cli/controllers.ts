@@ -8,6 +8,7 @@ import { GarbageCollector } from "../core/controllers/garbage-collector.ts";
 import { NamespaceController } from "../core/controllers/namespace-controller.ts";
 import { RegistryEventRecorder } from "../core/events/recorder.ts";
 import { EndpointsController } from "../core/controllers/endpoints/controller.ts";
+import { ServiceLoadBalancerController } from "../core/controllers/service-load-balancer-controller.ts";
 import { EventTtlController } from "../core/controllers/event-ttl-controller.ts";
 import { NodeIpamController } from "../core/controllers/node-ipam-controller.ts";
 import { NodeLifecycleController, type NodeLifecycleOptions } from "../core/controllers/node-lifecycle/controller.ts";
@@ -47,6 +48,7 @@ export function buildControllers(ctx: ControllerContext, opts: ControllerOptions
     new NodeLifecycleController(ctx, opts.nodeLifecycle),
     new NodeIpamController(ctx),
     new EndpointsController(ctx),
+    new ServiceLoadBalancerController(ctx),
     new EventTtlController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),

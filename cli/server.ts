@@ -5,7 +5,7 @@
 import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { systemClock } from "../core/clock.ts";
 import { TugError } from "../core/errors.ts";
 import { Registry } from "../core/registry/registry.ts";
@@ -28,7 +28,9 @@ import { ensureBootstrapPolicy } from "../api/auth/bootstrap-policy.ts";
 import { PODS_BY_NODE } from "../core/informer/indexes.ts";
 import { MeshHub, type MeshSocketData } from "../api/mesh/hub.ts";
 import { nodeNameOf } from "../core/auth/user.ts";
-import { parseServiceCidr } from "../core/registry/admission/service-allocation.ts";
+import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from "../core/registry/admission/service-allocation.ts";
+import { firstAddress, KubernetesServiceController } from "../core/controllers/kubernetes-service-controller.ts";
+import { parseDefaultRouteInterface, pickInternalIp } from "../node-agent/node-status/node-facts.ts";
 import { runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
 
@@ -47,7 +49,8 @@ const HELP = `usage: tug server [flags]
   --node-name NAME               this machine's node name (default: the hostname)
   --runtime NAME                 containerd | docker | auto (default auto)
   --tls-san NAME                 an extra DNS name or IP for the serving certificate (repeatable)
-  --service-cidr CIDR            where Service cluster IPs come from (default 10.43.0.0/16)`;
+  --service-cidr CIDR            where Service cluster IPs come from (default 10.43.0.0/16)
+  --advertise-address IP         the address pods reach the API at (default: this machine's InternalIP)`;
 
 
 export interface ServerOptions {
@@ -67,6 +70,8 @@ export interface ServerOptions {
   tlsSans?: string[];
   /** Where Service cluster IPs come from (default 10.43.0.0/16). */
   serviceCidr?: string;
+  /** The address in the kubernetes Service's Endpoints (default: the bind address, else this machine's InternalIP). */
+  advertiseAddress?: string;
 }
 
 export interface RunningServer {
@@ -106,7 +111,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await ensureSystemNamespaces(registry);
   await ensureBootstrapPolicy(registry);
 
-  const tls = await ensureServerTls({ dir: join(opts.dataDir, "tls"), sans: localSans(opts.tlsSans ?? []) });
+  const tls = await ensureServerTls({ dir: join(opts.dataDir, "tls"), sans: localSans(serverSans(opts)) });
   const adminToken = ensureAdminToken(opts.dataDir);
   const tokens = new TokenStore({ registry, cache: informer });
   const serviceAccountTokens = await ServiceAccountTokens.open(opts.dataDir, { lookup: informer });
@@ -179,10 +184,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw new TugError("ServiceUnavailable", `cannot listen on ${opts.bind}:${opts.port}: ${code === "EADDRINUSE" ? "the address is in use" : (e as Error).message}`);
   }
   port = server.port ?? opts.port;
+  // default/kubernetes needs the port we really listen on, so it starts after listen().
+  if (!opts.disableControllerManager) {
+    const kubernetesService = new KubernetesServiceController(controllers.context, {
+      clusterIP: firstAddress(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+      advertiseAddress: opts.advertiseAddress ?? advertiseAddress(opts.bind),
+      port,
+    });
+    controllers.controllers.push(kubernetesService);
+    kubernetesService.start();
+  }
   // Twice a day: a serving certificate within 30 days of expiry (or missing a new address) is re-issued.
   let material = tls;
   const renewal = setInterval(() => {
-    void renewIfNeeded(material, localSans(opts.tlsSans ?? []))
+    void renewIfNeeded(material, localSans(serverSans(opts)))
       .then((next) => {
         if (!next || stopped) return;
         material = next;
@@ -232,6 +247,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
+/** The address pods and boards reach this server at: the bind address, else this machine's InternalIP. */
+function advertiseAddress(bind: string): string {
+  if (bind !== "0.0.0.0" && bind !== "::") return bind;
+  let route = "";
+  try {
+    route = readFileSync("/proc/net/route", "utf8");
+  } catch {
+    // Not Linux: fall back to the first non-loopback address.
+  }
+  return pickInternalIp(networkInterfaces(), route ? parseDefaultRouteInterface(route) : undefined) ?? "127.0.0.1";
+}
+
 /** https URLs boards on the network can use: the bind address, or every non-loopback IPv4 address. */
 function advertisedUrls(bind: string, port: number): string[] {
   const hosts =
@@ -242,6 +269,18 @@ function advertisedUrls(bind: string, port: number): string[] {
           .map((a) => a!.address)
       : [bind];
   return hosts.map((h) => `https://${h.includes(":") ? `[${h}]` : h}:${port}`);
+}
+
+/** --tls-san extras plus the names pods use for the API: the kubernetes Service's IP and DNS names. */
+function serverSans(opts: ServerOptions): string[] {
+  const svc = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+  return [...(opts.tlsSans ?? []), firstAddress(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR), ...svc, ...(opts.advertiseAddress ? [opts.advertiseAddress] : [])];
+}
+
+function ipv4Flag(raw: string, flag: string): string {
+  const ok = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(raw)?.slice(1).every((o) => Number(o) <= 255);
+  if (!ok) throw new TugError("BadRequest", `${flag}: not an IPv4 address: "${raw}"`);
+  return raw;
 }
 
 function seconds(raw: string, flag: string): number {
@@ -265,6 +304,7 @@ export async function runServer(args: string[]): Promise<number> {
       runtime: { type: "string", default: "auto" },
       "tls-san": { type: "string", multiple: true },
       "service-cidr": { type: "string" },
+      "advertise-address": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -291,6 +331,7 @@ export async function runServer(args: string[]): Promise<number> {
     disableScheduler: values["disable-scheduler"],
     tlsSans: values["tls-san"] ?? [],
     ...(values["service-cidr"] ? { serviceCidr: parseServiceCidr(values["service-cidr"]) && values["service-cidr"] } : {}),
+    ...(values["advertise-address"] ? { advertiseAddress: ipv4Flag(values["advertise-address"], "--advertise-address") } : {}),
     agent: values["disable-agent"]
       ? undefined
       : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime) },

@@ -20,6 +20,8 @@ export interface NodeReporterOptions {
   periodMs?: number;
   maxPods?: number;
   reserved?: { cpuMillis: number; memoryBytes: number };
+  /** The service proxy's dataplane ("ipvs" | "nftables"), reported as an annotation. */
+  proxyMode?: () => string | undefined;
   /** Extra labels for the Node (e.g. node-role). */
   labels?: Record<string, string>;
   log: (line: string) => void;
@@ -44,6 +46,11 @@ export class NodeReporter {
   /** The node's InternalIP (127.0.0.1 until the facts are read). */
   hostIP(): string {
     return this.facts?.addresses.find((a) => a.type === "InternalIP")?.address ?? "127.0.0.1";
+  }
+
+  /** The node's InternalIP addresses (empty until the facts are read). */
+  addresses(): string[] {
+    return (this.facts?.addresses ?? []).filter((a) => a.type === "InternalIP").map((a) => a.address);
   }
 
   start(): void {
@@ -95,6 +102,7 @@ export class NodeReporter {
         // No kubelet port: the server reaches the agent over the mesh.
         kubeletPort: 0,
         agentVersion: this.opts.agentVersion,
+        proxyMode: this.opts.proxyMode?.(),
       });
       const node = await this.opts.link.upsertNode({ labels: { ...plan.labels, ...this.opts.labels }, annotations: plan.annotations, status: plan.status as Record<string, unknown> });
       this.previous = (node.status as { conditions?: Condition[] } | undefined)?.conditions;

@@ -19,8 +19,10 @@ import type { NodeFacts, PressureReadings } from "./node-facts.ts";
 
 /** The board's model as it names itself, e.g. "Raspberry Pi 4 Model B Rev 1.4". */
 export const BOARD_MODEL_ANNOTATION = "tug.io/board-model";
+/** Which dataplane programs this node's Services: "ipvs" or "nftables" (absent until the proxy chose). */
+export const PROXY_MODE_ANNOTATION = "tug.io/proxy-mode";
 /** Every annotation planNodeStatus owns: one missing from a plan is to be removed from the Node. */
-export const NODE_STATUS_ANNOTATIONS = [SOC_TEMPERATURE_ANNOTATION, THROTTLED_ANNOTATION, BOARD_MODEL_ANNOTATION] as const;
+export const NODE_STATUS_ANNOTATIONS = [SOC_TEMPERATURE_ANNOTATION, THROTTLED_ANNOTATION, BOARD_MODEL_ANNOTATION, PROXY_MODE_ANNOTATION] as const;
 
 export const LABEL_HOSTNAME = "kubernetes.io/hostname";
 export const LABEL_OS = "kubernetes.io/os";
@@ -70,6 +72,8 @@ export interface PlanNodeStatusInput {
   /** Reported as kubeletVersion. */
   agentVersion: string;
   thresholds?: PressureThresholds;
+  /** The service proxy's dataplane, once chosen. */
+  proxyMode?: string;
 }
 
 export interface NodeStatusPlan {
@@ -193,6 +197,7 @@ export function planNodeStatus(input: PlanNodeStatusInput): NodeStatusPlan {
   const throttled = facts.throttledFlags === undefined ? undefined : isThrottledNow(facts.throttledFlags);
   if (throttled !== undefined) annotations[THROTTLED_ANNOTATION] = String(throttled);
   if (facts.boardModel) annotations[BOARD_MODEL_ANNOTATION] = facts.boardModel;
+  if (input.proxyMode) annotations[PROXY_MODE_ANNOTATION] = input.proxyMode;
 
   const labels: Record<string, string> = {
     [LABEL_HOSTNAME]: labelValueSlug(facts.hostname),
