@@ -12,6 +12,7 @@ import { MeshLink } from "../node-agent/link/mesh-link.ts";
 import { meshLogsHandler } from "../node-agent/logs.ts";
 import { joinCluster, readCredentials } from "./join.ts";
 import { CniNetwork } from "../node-agent/network/cni.ts";
+import { runCommand } from "../node-agent/exec/command.ts";
 import type { ContainerRuntime } from "../node-agent/runtime/runtime.ts";
 import { TUG_VERSION } from "./version.ts";
 
@@ -37,8 +38,14 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   nodeStatusPeriodMs?: number;
   syncPeriodMs?: number;
+  /** Services on this node (proxy, pod routes, DNS): "auto" picks IPVS or nftables; "off" programs nothing. Default off here, auto from the CLI. */
+  serviceProxy?: ServiceProxyChoice;
+  /** DNS responder port (default 53). */
+  dnsPort?: number;
   log?: (line: string) => void;
 }
+
+export type ServiceProxyChoice = "auto" | "ipvs" | "nftables" | "off";
 
 export interface RunningAgent {
   agent: NodeAgent;
@@ -80,6 +87,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       return new CniNetwork({ networkName: `tug-${opts.bridge ?? "tug0"}`, bridge: opts.bridge ?? "tug0", podCidr, stateDir: join(opts.dataDir, "cni") });
     },
     syncPeriodMs: opts.syncPeriodMs,
+    ...(opts.serviceProxy && opts.serviceProxy !== "off"
+      ? {
+          services: {
+            run: runCommand,
+            bridge: opts.bridge ?? "tug0",
+            ...(opts.serviceProxy !== "auto" ? { proxyMode: opts.serviceProxy } : {}),
+            ...(opts.dnsPort !== undefined ? { dnsPort: opts.dnsPort } : {}),
+          },
+        }
+      : {}),
     node: {
       agentVersion: `tug-${TUG_VERSION}`,
       periodMs: opts.nodeStatusPeriodMs,
@@ -101,7 +118,13 @@ const HELP = `usage: tug join https://SERVER:6443 --token TUG10… [flags]      
   --server URL        the server; repeat for several (the agent uses the next when one fails)
   --runtime NAME      containerd | docker | auto (default auto: containerd when installed, else Docker)
   --containerd-namespace NS   containerd namespace (default tug)
-  --bridge NAME       bridge of the pod network (default tug0)`;
+  --bridge NAME       bridge of the pod network (default tug0)
+  --proxy-mode MODE   auto | ipvs | nftables | off: how Services are programmed (default auto: IPVS when the kernel has it)`;
+
+export function proxyChoice(raw: string): ServiceProxyChoice {
+  if (raw !== "auto" && raw !== "ipvs" && raw !== "nftables" && raw !== "off") throw new TugError("BadRequest", `--proxy-mode: must be auto, ipvs, nftables or off, not "${raw}"`);
+  return raw;
+}
 
 export function runtimeChoice(raw: string): RuntimeChoice {
   if (raw !== "auto" && raw !== "containerd" && raw !== "docker") throw new TugError("BadRequest", `--runtime: must be containerd, docker or auto, not "${raw}"`);
@@ -120,6 +143,7 @@ export async function runAgent(args: string[], opts: { join?: boolean } = {}): P
       runtime: { type: "string", default: "auto" },
       "containerd-namespace": { type: "string" },
       bridge: { type: "string" },
+      "proxy-mode": { type: "string", default: "auto" },
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: !!opts.join,
@@ -132,6 +156,7 @@ export async function runAgent(args: string[], opts: { join?: boolean } = {}): P
   const servers = [...positionals, ...(values.server ?? [])].map((u) => u.replace(/\/+$/, ""));
   for (const u of servers) if (!/^https:\/\/[^/]+$/.test(u)) throw new TugError("BadRequest", `--server: not an https:// server URL: "${u}"`);
   const runtime = runtimeChoice(values.runtime);
+  const serviceProxy = proxyChoice(values["proxy-mode"]);
   if (values.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(values.bridge)) throw new TugError("BadRequest", `--bridge: at most 15 letters, digits, '.', '_' or '-'`);
   const dataDir = values["data-dir"] ?? "/var/lib/tug/agent";
   // Handlers first: a signal during start-up still ends in a clean stop.
@@ -160,6 +185,7 @@ export async function runAgent(args: string[], opts: { join?: boolean } = {}): P
     runtime,
     containerdNamespace: values["containerd-namespace"],
     bridge: values.bridge,
+    serviceProxy,
   });
   console.log(`tug agent ${TUG_VERSION}: node ${creds.nodeName}, servers ${use.join(", ")}`);
   await stopped;

@@ -31,7 +31,7 @@ import { nodeNameOf } from "../core/auth/user.ts";
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from "../core/registry/admission/service-allocation.ts";
 import { firstAddress, KubernetesServiceController } from "../core/controllers/kubernetes-service-controller.ts";
 import { parseDefaultRouteInterface, pickInternalIp } from "../node-agent/node-status/node-facts.ts";
-import { runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
+import { proxyChoice, runtimeChoice, startAgent, type AgentOptions, type RunningAgent } from "./agent.ts";
 import type { WatchTiming } from "../api/watch-stream.ts";
 
 const HELP = `usage: tug server [flags]
@@ -48,6 +48,7 @@ const HELP = `usage: tug server [flags]
   --disable-agent                run no node agent for this machine (a control-plane-only server)
   --node-name NAME               this machine's node name (default: the hostname)
   --runtime NAME                 containerd | docker | auto (default auto)
+  --proxy-mode MODE              auto | ipvs | nftables | off: the embedded agent's Service dataplane (default auto)
   --tls-san NAME                 an extra DNS name or IP for the serving certificate (repeatable)
   --service-cidr CIDR            where Service cluster IPs come from (default 10.43.0.0/16)
   --advertise-address IP         the address pods reach the API at (default: this machine's InternalIP)`;
@@ -302,6 +303,7 @@ export async function runServer(args: string[]): Promise<number> {
       "disable-agent": { type: "boolean", default: false },
       "node-name": { type: "string" },
       runtime: { type: "string", default: "auto" },
+      "proxy-mode": { type: "string", default: "auto" },
       "tls-san": { type: "string", multiple: true },
       "service-cidr": { type: "string" },
       "advertise-address": { type: "string" },
@@ -334,7 +336,7 @@ export async function runServer(args: string[]): Promise<number> {
     ...(values["advertise-address"] ? { advertiseAddress: ipv4Flag(values["advertise-address"], "--advertise-address") } : {}),
     agent: values["disable-agent"]
       ? undefined
-      : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime) },
+      : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime), serviceProxy: proxyChoice(values["proxy-mode"]) },
   });
   console.log(`tug server ${TUG_VERSION} listening on ${values.bind}:${server.port}, data in ${dataDir}, kubeconfig ${server.kubeconfig}`);
   await stopped;

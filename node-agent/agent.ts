@@ -17,6 +17,7 @@ import { NodeReporter, type NodeReporterOptions } from "./node-status/node-repor
 import { PodWorker, type PodNetwork } from "./pods/pod-worker.ts";
 import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime, type ContainerState } from "./runtime/runtime.ts";
 import { ImageKeeper } from "./images/image-keeper.ts";
+import { NodeServices, type NodeServicesOptions } from "./services/node-services.ts";
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -30,6 +31,8 @@ export interface NodeAgentOptions {
   /** How often pod status is flushed to the server (default 500 ms). */
   statusPeriodMs?: number;
   node: Omit<NodeReporterOptions, "link" | "runtime" | "dataDir" | "log">;
+  /** The service proxy, pod routes and cluster DNS; absent = this agent programs no Services. */
+  services?: Omit<NodeServicesOptions, "nodeName" | "nodeAddresses" | "log">;
   log: (line: string) => void;
 }
 
@@ -39,6 +42,7 @@ export class NodeAgent {
   private readonly cache: DesiredCache;
   private readonly reporter: NodeReporter;
   readonly images: ImageKeeper;
+  readonly services: NodeServices | undefined;
   private desired: DesiredState = { pods: [], configMaps: new Map(), secrets: new Map() };
   private sourcesVersion = 0;
   private network: (PodNetwork & { listCached(): Promise<string[]> | string[] }) | undefined;
@@ -54,7 +58,8 @@ export class NodeAgent {
   constructor(private readonly opts: NodeAgentOptions) {
     mkdirSync(join(opts.dataDir, "pods"), { recursive: true });
     this.cache = new DesiredCache(opts.dataDir);
-    this.reporter = new NodeReporter({ ...opts.node, link: opts.link, runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log });
+    this.services = opts.services && new NodeServices({ ...opts.services, nodeName: opts.nodeName, nodeAddresses: () => this.reporter.addresses(), log: opts.log });
+    this.reporter = new NodeReporter({ ...opts.node, link: opts.link, runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, proxyMode: () => this.services?.proxyMode });
     this.images = new ImageKeeper({ runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, inUse: () => this.imagesInUse() });
   }
 
@@ -67,7 +72,9 @@ export class NodeAgent {
     if (cached) {
       this.opts.log(`resuming ${cached.pods.length} pod(s) from the offline cache`);
       this.desired = cached;
+      this.services?.update(cached);
     }
+    await this.services?.start();
     const cidr = this.cache.podCidr();
     if (cidr) await this.useNetwork(cidr);
     this.reporter.onNode((node) => void this.nodeChanged(node));
@@ -77,6 +84,7 @@ export class NodeAgent {
         // Pod files are re-rendered only when ConfigMaps or Secrets changed (the link reuses unchanged maps).
         if (state.configMaps !== this.desired.configMaps || state.secrets !== this.desired.secrets) this.sourcesVersion++;
         this.desired = state;
+        this.services?.update(state);
         void this.cache.save(state).catch((e) => this.opts.log(`offline cache: ${String(e)}`));
         this.kick();
       },
@@ -94,6 +102,7 @@ export class NodeAgent {
     await this.syncing;
     this.images.stop();
     this.reporter.stop();
+    await this.services?.stop();
     await this.opts.link.close();
     await this.opts.runtime.close();
     await this.cache.close();
@@ -118,6 +127,7 @@ export class NodeAgent {
 
   private async useNetwork(cidr: string): Promise<void> {
     this.networkCidr = cidr;
+    await this.services?.usePodCidr(cidr);
     try {
       this.network = await this.opts.network(cidr);
       this.kick();
@@ -190,6 +200,7 @@ export class NodeAgent {
             serviceAccountToken: this.opts.link.requestServiceAccountToken?.bind(this.opts.link),
             apiServerUrl: () => this.opts.link.apiServerUrl?.(),
             wake: () => this.kick(),
+            dns: () => (this.services?.nameserver ? { nameserver: this.services.nameserver, clusterDomain: this.services.clusterDomain } : undefined),
           },
           pod,
         );

@@ -8,12 +8,22 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { KubeObject } from "../../core/resources/object.ts";
 import type { DesiredState } from "../link/agent-link.ts";
+import type { NodeRoute } from "../../core/mesh/messages.ts";
 
 interface Stored {
   pods: KubeObject[];
   configMaps: [string, KubeObject][];
   secrets: [string, KubeObject][];
+  /** What the service proxy, routes and DNS need offline (absent in caches of older agents). */
+  services?: KubeObject[];
+  endpoints?: KubeObject[];
+  nodes?: NodeRoute[];
   savedAt: string;
+}
+
+/** An object without what changes on every write of it (resourceVersion, managedFields). */
+function specOnly({ metadata: { resourceVersion: _rv, managedFields: _mf, ...metadata }, ...rest }: KubeObject): KubeObject {
+  return { ...rest, metadata };
 }
 
 export class DesiredCache {
@@ -30,14 +40,21 @@ export class DesiredCache {
     if (!text) return undefined;
     this.last = text.slice(0, text.indexOf(',"savedAt"'));
     const s = JSON.parse(text) as Stored;
-    return { pods: s.pods, configMaps: new Map(s.configMaps), secrets: new Map(s.secrets) };
+    return {
+      pods: s.pods,
+      configMaps: new Map(s.configMaps),
+      secrets: new Map(s.secrets),
+      ...(s.services && s.endpoints ? { services: s.services, endpoints: s.endpoints, nodes: s.nodes ?? [] } : {}),
+    };
   }
 
   /** Persists `state` when it differs from what is stored; resolves once it is on disk. */
   async save(state: DesiredState): Promise<boolean> {
     // Status and resourceVersion change with every report the agent sends; only the spec side matters here.
-    const pods = state.pods.map(({ status: _status, metadata: { resourceVersion: _rv, managedFields: _mf, ...metadata }, ...rest }) => ({ ...rest, metadata }));
-    const body = JSON.stringify({ pods, configMaps: [...state.configMaps], secrets: [...state.secrets] });
+    const pods = state.pods.map(({ status: _status, ...rest }) => specOnly(rest as KubeObject));
+    const services = state.services?.map(specOnly);
+    const endpoints = state.endpoints?.map(specOnly);
+    const body = JSON.stringify({ pods, configMaps: [...state.configMaps], secrets: [...state.secrets], services, endpoints, nodes: state.nodes });
     const key = body.slice(0, -1);
     if (key === this.last) return false;
     this.last = key;

@@ -30,7 +30,7 @@ import { planPodStatus, podPhase, type ContainerView, type PodView } from "./pod
 import { crashBackoffMs, shouldRestart } from "./restart-policy.ts";
 import { apiServerEnv, ServiceAccountVolume, type TokenSource } from "./service-account-volume.ts";
 import { ensureVolumes, type VolumeSources } from "./volumes.ts";
-import { podNetworkMounts, writePodNetworkFiles } from "./pod-files.ts";
+import { podNetworkMounts, writePodNetworkFiles, type ClusterDns } from "./pod-files.ts";
 
 type Container = Pod["spec"]["containers"][number];
 
@@ -56,6 +56,8 @@ export interface PodWorkerDeps {
   apiServerUrl?: () => string | undefined;
   /** Asks for a sync soon (something the pod waited for arrived). */
   wake?: () => void;
+  /** The node's cluster DNS, for the pod's resolv.conf; the host's resolv.conf when absent. */
+  dns?: () => ClusterDns | undefined;
 }
 
 
@@ -281,7 +283,7 @@ export class PodWorker {
   private ensurePodFiles(sourcesVersion: number): boolean {
     if (this.volumeDirs && sourcesVersion === this.sourcesSeen) return true;
     try {
-      writePodNetworkFiles(this.podDir, this.pod, this.podIP ?? "");
+      writePodNetworkFiles(this.podDir, this.pod, this.podIP ?? "", this.deps.dns?.());
       this.volumeDirs = ensureVolumes(this.pod, this.podDir, this.deps.sources());
       this.sourcesSeen = sourcesVersion;
       return true;

@@ -24,7 +24,8 @@ const skip = missing([NEED_ROOT, NEED_CONTAINERD], "tug server's embedded agent"
 
 test.skipIf(!!skip)("tug server registers its own machine as a Ready node, and stops cleanly on SIGTERM", async () => {
   const node = `embedded-${process.pid}`;
-  const { fetch: get, proc } = await serve(["--node-name", node]);
+  // No service proxy: it would put the pod bridge tug0 (10.42.0.1) on this shared test machine (two-nodes.test covers it).
+  const { fetch: get, proc } = await serve(["--node-name", node, "--proxy-mode", "off"]);
   const res = await eventually(
     async () => (await get(`/api/v1/nodes/${node}`)).json() as Promise<any>,
     (n) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),

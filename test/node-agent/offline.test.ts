@@ -39,7 +39,7 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
   let joinCommand: string[] | undefined;
   /** The first start joins with the bootstrap token; later starts use the stored credential. */
   const startTheAgent = () => {
-    const common = ["--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", namespace, "--bridge", bridge];
+    const common = ["--data-dir", agentDir, "--runtime", "containerd", "--containerd-namespace", namespace, "--bridge", bridge, "--proxy-mode", "off"];
     const args = joinCommand ? [...joinCommand, "--node-name", node, ...common] : ["agent", ...common];
     joinCommand = undefined;
     agent = Bun.spawn([BUN, MAIN, ...args], { stdout: "pipe", stderr: "pipe" });
