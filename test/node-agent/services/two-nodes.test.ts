@@ -144,7 +144,7 @@ describe.skipIf(!!skip)("Services on two nodes (nftables)", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  test("ClusterIP, NodePort and DNS reach pods on both nodes; a pod that turns unready leaves the rotation", async () => {
+  test("ClusterIP, NodePort, LoadBalancer and DNS reach pods on both nodes; a pod that turns unready leaves the rotation", async () => {
     const ready = await eventually(
       () => api("GET", "/api/v1/nodes"),
       (r) => nodes.every((n) => r.body.items?.some((i: any) => i.metadata.name === n && i.spec.podCIDR && i.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"))),
@@ -197,6 +197,12 @@ describe.skipIf(!!skip)("Services on two nodes (nftables)", () => {
     expect(await answers(ns[1], `http://${vip}/`)).toEqual(podNames);
     const podNetns = (pod: any) => `/var/run/netns/${sandboxIdOf(pod.spec.nodeName, pod.metadata.uid)}`;
     for (const a of ips) expect(await answers("host", `http://${a}:${nodePort}/`)).toEqual(podNames);
+
+    // A LoadBalancer Service: the nodes' addresses are its ingress, and each answers on the service port.
+    expect((await api("POST", "/api/v1/namespaces/default/services", { metadata: { name: "web-lb" }, spec: { type: "LoadBalancer", selector: labels, ports: [{ port: 8081, targetPort: "http" }] } })).status).toBe(201);
+    const lb = await eventually(() => api("GET", "/api/v1/namespaces/default/services/web-lb"), (r) => r.body.status?.loadBalancer?.ingress?.length === 2, 10_000);
+    expect(lb.body.status.loadBalancer.ingress).toEqual(ips.map((ip) => ({ ip })));
+    for (const a of ips) expect(await eventually(() => answers("host", `http://${a}:8081/`), (x) => x.join() === podNames.join(), 5_000)).toEqual(podNames);
 
     // Pod to pod across nodes goes over the routes the agents installed (host-gw).
     const routes = await must(["ip", "-n", ns[0], "route", "show", "proto", "116"]);
