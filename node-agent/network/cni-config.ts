@@ -51,8 +51,9 @@ export function parseIpv4Cidr(cidr: string): { network: string; prefix: number }
 /**
  * The conflist for a node's pod network.
  * - bridge: `isGateway` puts the gateway address on the bridge (and enables
- *   ip_forward); `ipMasq` NATs pod traffic leaving the CIDR; `hairpinMode` lets a
- *   pod reach itself through its own hostPort.
+ *   ip_forward); `hairpinMode` lets a pod reach itself through its own hostPort.
+ *   No `ipMasq`: it would NAT pod-to-pod traffic to other nodes too; pod-masquerade.ts
+ *   NATs only what leaves the cluster's pod CIDR.
  * - portmap: hostPorts, with `snat` so 127.0.0.1:hostPort and hairpin work.
  * - firewall: Docker sets the FORWARD policy to DROP; this plugin adds the
  *   per-pod ACCEPT rules (CNI-FORWARD) without which pod traffic is dropped.
@@ -70,7 +71,7 @@ export function planConflist(input: ConflistInput): CniConflist {
     type: "bridge",
     bridge: input.bridge,
     isGateway: true,
-    ipMasq: true,
+    ipMasq: false,
     hairpinMode: true,
     ...(input.mtu !== undefined ? { mtu: input.mtu } : {}),
     ipam: {

@@ -18,6 +18,8 @@ import { CommandNotFound, runCommand, type CommandResult } from "../exec/command
 import { planConflist, type CniConflist, type CniPluginConf } from "./cni-config.ts";
 import { removeBridgeMasq } from "./bridge-masq.ts";
 import { checkPlugins, ensureIpForward } from "./host-prep.ts";
+import { ensurePodMasquerade } from "./pod-masquerade.ts";
+import { DEFAULT_CLUSTER_CIDR } from "../../core/controllers/node-ipam-controller.ts";
 
 export interface PortMapping {
   hostPort: number;
@@ -37,6 +39,8 @@ export interface CniNetworkOptions {
   /** Owned by this network: `results/` (one file per sandbox) and `ipam/` (host-local leases). */
   stateDir: string;
   mtu?: number;
+  /** The cluster's pod CIDR (all nodes): traffic to it keeps the pod's address. */
+  clusterCidr?: string;
 }
 
 /** A plugin failed: non-zero exit, with the CNI error object `{code,msg,details}` it printed when it printed one. */
@@ -123,8 +127,14 @@ export class CniNetwork {
   private readonly resultsDir: string;
   private readonly locks = new Map<string, Promise<void>>();
   private hostReady: Promise<void> | undefined;
+  private readonly bridge: string;
+  private readonly podCidr: string;
+  private readonly clusterCidr: string;
 
   constructor(opts: CniNetworkOptions) {
+    this.bridge = opts.bridge;
+    this.podCidr = opts.podCidr;
+    this.clusterCidr = opts.clusterCidr ?? DEFAULT_CLUSTER_CIDR;
     this.pluginDir = opts.pluginDir ?? "/usr/lib/cni";
     this.resultsDir = join(opts.stateDir, "results");
     this.conflist = planConflist({
@@ -296,6 +306,7 @@ export class CniNetwork {
     this.hostReady ??= (async () => {
       await checkPlugins(this.pluginDir, ["loopback", "host-local", ...this.conflist.plugins.map((p) => p.type)]);
       await ensureIpForward();
+      await ensurePodMasquerade(this.bridge, this.podCidr, this.clusterCidr);
       await mkdir(this.resultsDir, { recursive: true });
     })().catch((e: unknown) => {
       this.hostReady = undefined; // let the next call check again (e.g. after the package was installed)

@@ -82,6 +82,7 @@ for (const rt of RUNTIMES) {
         await Bun.$`ctr namespaces rm tug-test-${process.pid}`.nothrow().quiet();
       }
       await Bun.$`ip link del tga${process.pid % 10000}${rt.name[0]!}`.nothrow().quiet();
+      await Bun.$`nft delete table ip tug-pods-tga${process.pid % 10000}${rt.name[0]!}`.nothrow().quiet();
       rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 

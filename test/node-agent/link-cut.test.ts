@@ -66,6 +66,7 @@ describe.skipIf(!!skip)("mesh link trouble (containerd)", () => {
     await Bun.$`ctr -n ${namespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
     await Bun.$`ctr namespaces rm ${namespace}`.nothrow().quiet();
     await Bun.$`ip link del ${bridge}`.nothrow().quiet();
+    await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
     rmSync(serverDir, { recursive: true, force: true });
     rmSync(agentDir, { recursive: true, force: true });
   }, 90_000);

@@ -94,6 +94,7 @@ describe.skipIf(!!skip)("agent offline autonomy (containerd)", () => {
     await Bun.$`ctr namespaces rm ${namespace}`.nothrow().quiet();
     await server?.stop();
     await Bun.$`ip link del ${bridge}`.nothrow().quiet();
+    await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
     rmSync(serverDir, { recursive: true, force: true });
     rmSync(agentDir, { recursive: true, force: true });
   }, 60_000);

@@ -17,7 +17,7 @@ describe("planConflist", () => {
           type: "bridge",
           bridge: "tug0",
           isGateway: true,
-          ipMasq: true,
+          ipMasq: false,
           hairpinMode: true,
           ipam: {
             type: "host-local",

@@ -74,6 +74,7 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
     const errors: unknown[] = [];
     for (const id of await net.listCached()) await net.del(id).catch((e: unknown) => errors.push(e));
     for (const s of ["a", "b", "c", "d"]) await runCommand(["ip", "netns", "del", ns(s)]);
+    await runCommand(["nft", "delete", "table", "ip", `tug-pods-${tag}0`]);
     await runCommand(["ip", "link", "del", `${tag}0`]);
     rmSync(stateDir, { recursive: true, force: true });
     const leftover = (await runChecked(["iptables-save"])).stdout.split("\n").filter((l) => l.includes(tag));
@@ -131,7 +132,10 @@ describe.skipIf(!!skip)("CniNetwork (real CNI plugins)", () => {
   test("DEL frees the IP, removes the per-pod NAT chains and unmaps the hostPort; a second DEL is a no-op", async () => {
     const chain = bridgeMasqChainName(NETWORK, ns("a"));
     const before = await natRulesOf(ns("a"));
-    expect(before.some((l) => l.includes(`-j ${chain}`))).toBe(true); // our formula names the plugin's chain
+    // No per-pod masquerade chain (ipMasq off): one nft rule per node NATs what leaves the cluster's pod CIDR.
+    expect(before.some((l) => l.includes(`-j ${chain}`))).toBe(false);
+    const masq = await runCommand(["nft", "list", "table", "ip", `tug-pods-${tag}0`]);
+    expect(masq.stdout).toContain(`ip saddr ${subnet} ip daddr != 10.42.0.0/16 masquerade`);
     expect(before.some((l) => l.includes("CNI-DN-"))).toBe(true);
 
     await net.del(ns("a"));

@@ -211,6 +211,10 @@ describe.skipIf(!!skip)("Services on two nodes (nftables)", () => {
     const b = podOn(nodes[1]);
     expect(await get(podNetns(a), `http://${b.status.podIP}:8080/`)).toBe(b.metadata.name);
     expect(await answers(podNetns(a), `http://${vip}/`)).toEqual(podNames);
+    // ... with the pod's own address as the source: no NAT between pods.
+    const echo = Bun.spawn(["nsenter", `--net=${podNetns(b)}`, BUN, "-e", `Bun.serve({ port: 9999, hostname: "0.0.0.0", fetch: (r, s) => new Response(s.requestIP(r)?.address ?? "") })`], { stdout: "ignore", stderr: "ignore" });
+    procs.push(echo);
+    expect(await eventually(() => get(podNetns(a), `http://${b.status.podIP}:9999/`), (t) => !t.startsWith("error"), 10_000)).toBe(a.status.podIP);
 
     // Cluster DNS from inside a pod: its resolv.conf names the node's responder with the search path.
     const resolvConf = readFileSync(join(dir, "agent-0", "pods", a.metadata.uid, "resolv.conf"), "utf8");
