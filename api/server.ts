@@ -7,12 +7,15 @@ import { TugError } from "../core/errors.ts";
 import type { Registry } from "../core/registry/registry.ts";
 import { mountDiscovery, type VersionInfo } from "./routes/discovery.ts";
 import { mountResources } from "./routes/resources.ts";
+import { mountNodeLeases } from "./routes/node-lease.ts";
 import { statusOf, toTugError } from "./status.ts";
 import type { WatchTiming } from "./watch-stream.ts";
 import { mountSecurity, type Security } from "./auth/security.ts";
 import { mountJoin, type JoinOptions } from "./routes/join.ts";
 import type { ServiceAccountTokens } from "./auth/service-account-tokens.ts";
 import type { MeshHub } from "./mesh/hub.ts";
+import { mountDashboard } from "./dashboard/routes.ts";
+import { DashboardSessions } from "./dashboard/sessions.ts";
 
 export interface ApiOptions {
   registry: Registry;
@@ -34,12 +37,18 @@ export interface ApiOptions {
 
 export function createApi(opts: ApiOptions): Hono {
   const app = new Hono();
-  if (opts.security) mountSecurity(app, opts.security);
+  if (opts.security) {
+    // The dashboard's page and sign-in come before the security middleware; its sessions then count as credentials.
+    const sessions = new DashboardSessions();
+    mountDashboard(app, { authenticator: opts.security.authenticator, sessions });
+    mountSecurity(app, { ...opts.security, sessions });
+  }
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/livez", (c) => c.text("ok"));
   app.get("/readyz", (c) => (opts.isReady() ? c.text("ok") : c.text("not ready", 503)));
   mountDiscovery(app, opts.version);
   if (opts.join) mountJoin(app, opts.join);
+  mountNodeLeases(app, opts.registry);
   mountResources(app, opts.registry, opts.watchTiming, opts.serviceAccountTokens, opts.hub);
   app.notFound(() => {
     const s = statusOf(new TugError("NotFound", "the server could not find the requested resource"));

@@ -6,6 +6,7 @@ import { TugError } from "../core/errors.ts";
 import { apiVersionOf, type KindName } from "../core/resources/kinds.ts";
 import type { Registry, WatchQuery } from "../core/registry/registry.ts";
 import type { StoreEvent, Watch } from "../core/store/store.ts";
+import type { KubeObject } from "../core/resources/object.ts";
 import { statusOf } from "./status.ts";
 
 export interface WatchRequest extends WatchQuery {
@@ -13,6 +14,8 @@ export interface WatchRequest extends WatchQuery {
   resourceVersion?: string;
   allowWatchBookmarks: boolean;
   timeoutSeconds: number;
+  /** What each event's object becomes on the wire (a one-row Table for kubectl get -w); the object itself by default. */
+  encode?: (type: string, object: KubeObject) => unknown;
 }
 
 export interface WatchTiming {
@@ -60,16 +63,18 @@ export function watchResponse(registry: Registry, kind: KindName, req: WatchRequ
         cleanup();
         controller.close();
       };
+      const encode = req.encode ?? ((_type: string, object: KubeObject) => object);
+      const event = (type: string, object: KubeObject) => `${JSON.stringify({ type, object: encode(type, object) })}\n`;
       const sendEvent = (ev: StoreEvent) => {
         lastRV = ev.rv;
-        send(`${JSON.stringify({ type: ev.type, object: ev.object })}\n`);
+        send(event(ev.type, ev.object));
       };
       send("\n");
       try {
         let from = fromRV;
         if (from === undefined) {
           const current = await registry.list(kind, req);
-          for (const object of current.items) send(`${JSON.stringify({ type: "ADDED", object })}\n`);
+          for (const object of current.items) send(event("ADDED", object));
           from = current.resourceVersion;
           lastRV = from;
         }

@@ -118,6 +118,7 @@ const HELP = `usage: tug join https://SERVER:6443 --token TUG10… [flags]      
   --server URL        the server; repeat for several (the agent uses the next when one fails)
   --runtime NAME      containerd | docker | auto (default auto: containerd when installed, else Docker)
   --containerd-namespace NS   containerd namespace (default tug)
+  --containerd-address SOCK   containerd socket (default /run/containerd/containerd.sock)
   --bridge NAME       bridge of the pod network (default tug0)
   --proxy-mode MODE   auto | ipvs | nftables | off: how Services are programmed (default auto: IPVS when the kernel has it)`;
 
@@ -142,6 +143,7 @@ export async function runAgent(args: string[], opts: { join?: boolean } = {}): P
       "data-dir": { type: "string" },
       runtime: { type: "string", default: "auto" },
       "containerd-namespace": { type: "string" },
+      "containerd-address": { type: "string" },
       bridge: { type: "string" },
       "proxy-mode": { type: "string", default: "auto" },
       help: { type: "boolean", short: "h" },
@@ -184,6 +186,7 @@ export async function runAgent(args: string[], opts: { join?: boolean } = {}): P
     dataDir,
     runtime,
     containerdNamespace: values["containerd-namespace"],
+    containerdAddress: values["containerd-address"],
     bridge: values.bridge,
     serviceProxy,
   });

@@ -49,6 +49,9 @@ const HELP = `usage: tug server [flags]
   --node-name NAME               this machine's node name (default: the hostname)
   --runtime NAME                 containerd | docker | auto (default auto)
   --proxy-mode MODE              auto | ipvs | nftables | off: the embedded agent's Service dataplane (default auto)
+  --containerd-address SOCK      the embedded agent's containerd socket (default /run/containerd/containerd.sock)
+  --containerd-namespace NS      the embedded agent's containerd namespace (default tug)
+  --bridge NAME                  the embedded agent's pod network bridge (default tug0)
   --tls-san NAME                 an extra DNS name or IP for the serving certificate (repeatable)
   --service-cidr CIDR            where Service cluster IPs come from (default 10.43.0.0/16)
   --advertise-address IP         the address pods reach the API at (default: this machine's InternalIP)`;
@@ -284,6 +287,11 @@ function ipv4Flag(raw: string, flag: string): string {
   return raw;
 }
 
+function bridgeFlag(raw: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(raw)) throw new TugError("BadRequest", `--bridge: at most 15 letters, digits, '.', '_' or '-'`);
+  return raw;
+}
+
 function seconds(raw: string, flag: string): number {
   if (!/^\d+(\.\d+)?$/.test(raw)) throw new TugError("BadRequest", `${flag}: not a number of seconds: "${raw}"`);
   return Number(raw);
@@ -304,6 +312,9 @@ export async function runServer(args: string[]): Promise<number> {
       "node-name": { type: "string" },
       runtime: { type: "string", default: "auto" },
       "proxy-mode": { type: "string", default: "auto" },
+      "containerd-address": { type: "string" },
+      "containerd-namespace": { type: "string" },
+      bridge: { type: "string" },
       "tls-san": { type: "string", multiple: true },
       "service-cidr": { type: "string" },
       "advertise-address": { type: "string" },
@@ -336,7 +347,14 @@ export async function runServer(args: string[]): Promise<number> {
     ...(values["advertise-address"] ? { advertiseAddress: ipv4Flag(values["advertise-address"], "--advertise-address") } : {}),
     agent: values["disable-agent"]
       ? undefined
-      : { nodeName: (values["node-name"] ?? hostname()).toLowerCase(), runtime: runtimeChoice(values.runtime), serviceProxy: proxyChoice(values["proxy-mode"]) },
+      : {
+          nodeName: (values["node-name"] ?? hostname()).toLowerCase(),
+          runtime: runtimeChoice(values.runtime),
+          serviceProxy: proxyChoice(values["proxy-mode"]),
+          ...(values["containerd-address"] ? { containerdAddress: values["containerd-address"] } : {}),
+          ...(values["containerd-namespace"] ? { containerdNamespace: values["containerd-namespace"] } : {}),
+          ...(values.bridge ? { bridge: bridgeFlag(values.bridge) } : {}),
+        },
   });
   console.log(`tug server ${TUG_VERSION} listening on ${values.bind}:${server.port}, data in ${dataDir}, kubeconfig ${server.kubeconfig}`);
   await stopped;

@@ -22,6 +22,24 @@ export const SELF_AUTHORIZED_PATHS = new Set<string>([JOIN_PATHS.join]);
 export interface Security {
   authenticator: Authenticator;
   authorizer: AuthorizerDeps;
+  /** The dashboard's cookie sessions: a request without an Authorization header may carry one instead. */
+  sessions?: SessionCredentials;
+}
+
+/**
+ * Maps a request's session cookie to the bearer token it was signed in with
+ * (undefined: no live session). Throws Forbidden for a state-changing request
+ * without the session's CSRF header.
+ */
+export interface SessionCredentials {
+  bearerFor(req: Request): string | undefined;
+}
+
+/** The request as the authenticator should see it: a session cookie becomes the bearer token behind it. */
+function withSessionCredential(req: Request, sessions: SessionCredentials | undefined): Request {
+  if (!sessions || req.headers.has("authorization")) return req;
+  const token = sessions.bearerFor(req);
+  return token ? new Request(req.url, { method: req.method, headers: { authorization: `Bearer ${token}` } }) : req;
 }
 
 /** The remote address Bun.serve passed in (`env.requestIP`), for rate limiting and logs. */
@@ -38,7 +56,7 @@ export function securityMiddleware(security: Security): MiddlewareHandler {
   return async (c, next) => {
     const path = c.req.path;
     if (OPEN_PATHS.has(path)) return next();
-    const user = await security.authenticator.authenticate(c.req.raw, remoteAddress(c));
+    const user = await security.authenticator.authenticate(withSessionCredential(c.req.raw, security.sessions), remoteAddress(c));
     if (!user) throw new TugError("Unauthorized", "Unauthorized");
     c.set("user" as never, user as never);
     if (!SELF_AUTHORIZED_PATHS.has(path)) {

@@ -1,6 +1,8 @@
 // Discovery as kubectl and client libraries read it: /api, /apis, the
 // per-group-version APIResourceLists (with shortNames and categories, which
 // kubectl needs for `get po` and `get all`), /version and an empty /openapi/v2.
+// The policy group is listed (with no resources) because kubectl drain only
+// evicts, rather than deletes, when it finds that group and pods/eviction.
 
 import type { Hono } from "hono";
 import { groupVersions, KIND_NAMES, KINDS, RESOURCE_VERBS } from "../../core/resources/kinds.ts";
@@ -28,6 +30,7 @@ function resourceList(group: string, version: string) {
     if (kind === "Pod") {
       resources.push({ name: "pods/binding", singularName: "", namespaced: true, kind: "Binding", verbs: ["create"] });
       resources.push({ name: "pods/log", singularName: "", namespaced: true, kind: "Pod", verbs: ["get"] });
+      resources.push({ name: "pods/eviction", singularName: "", namespaced: true, group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] });
     }
     if (kind === "ServiceAccount") {
       resources.push({ name: "serviceaccounts/token", singularName: "", namespaced: true, group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"] });
@@ -39,6 +42,14 @@ function resourceList(group: string, version: string) {
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group ? `${group}/${version}` : version, resources };
 }
 
+const POLICY_GROUP = "policy";
+const POLICY_VERSIONS = ["v1", "v1beta1"];
+
+function apiGroup(name: string, versions: string[]) {
+  const list = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
+  return { name, versions: list, preferredVersion: list[0]! };
+}
+
 export function mountDiscovery(app: Hono, version: VersionInfo): void {
   const serverAddress = (host: string | undefined) => [{ clientCIDR: "0.0.0.0/0", serverAddress: host ?? "" }];
 
@@ -46,21 +57,15 @@ export function mountDiscovery(app: Hono, version: VersionInfo): void {
   app.get("/api/v1", (c) => c.json(resourceList("", "v1")));
 
   const groups = groupVersions().filter((gv) => gv.group !== "");
-  app.get("/apis", (c) =>
-    c.json({
-      kind: "APIGroupList",
-      apiVersion: "v1",
-      groups: groups.map(({ group, version: v }) => ({
-        name: group,
-        versions: [{ groupVersion: `${group}/${v}`, version: v }],
-        preferredVersion: { groupVersion: `${group}/${v}`, version: v },
-      })),
-    }),
-  );
-  for (const { group, version: v } of groups) {
-    const gv = { groupVersion: `${group}/${v}`, version: v };
-    app.get(`/apis/${group}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", name: group, versions: [gv], preferredVersion: gv }));
-    app.get(`/apis/${group}/${v}`, (c) => c.json(resourceList(group, v)));
+  const apiGroups = [
+    ...groups.map(({ group, version: v }) => apiGroup(group, [v])),
+    // Evictions are posted to pods/eviction in the core group; policy/v1beta1 for kubectl 1.20's client.
+    apiGroup(POLICY_GROUP, POLICY_VERSIONS),
+  ];
+  app.get("/apis", (c) => c.json({ kind: "APIGroupList", apiVersion: "v1", groups: apiGroups }));
+  for (const g of apiGroups) {
+    app.get(`/apis/${g.name}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...g }));
+    for (const { version: v } of g.versions) app.get(`/apis/${g.name}/${v}`, (c) => c.json(resourceList(g.name, v)));
   }
 
   const [, major = "0", minor = "0"] = /^v?(\d+)\.(\d+)/.exec(version.gitVersion) ?? [];

@@ -8,11 +8,14 @@ import { apiVersionOf, KINDS, type KindName } from "../../core/resources/kinds.t
 import type { Registry, Subresource } from "../../core/registry/registry.ts";
 import { readBody } from "../body.ts";
 import { podLogs, type LogRelay } from "./pod-logs.ts";
+import { evictPod } from "./pod-eviction.ts";
 import { tokenRequest } from "./token-request.ts";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import { parseResourcePath, type ResourcePath } from "../request-path.ts";
 import { successStatus } from "../status.ts";
 import { watchResponse, type WatchTiming } from "../watch-stream.ts";
+import { includeObjectParam, negotiateTable, tableOf, tableWatchEncoder } from "../table-output.ts";
+import type { KubeObject } from "../../core/resources/object.ts";
 
 const DEFAULT_WATCH_TIMEOUT_S = 1800;
 
@@ -39,8 +42,9 @@ function listBody(kind: KindName, items: unknown[], rv: number, cont?: string) {
   return { kind: `${kind}List`, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(rv), ...(cont ? { continue: cont } : {}) }, items };
 }
 
-function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | "log" | "token" | undefined {
+function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "binding" | "log" | "eviction" | "token" | undefined {
   if (sub === undefined) return undefined;
+  if (sub === "eviction" && kind === "Pod") return "eviction";
   if (sub === "binding" && kind === "Pod") return "binding";
   if (sub === "log" && kind === "Pod") return "log";
   if (sub === "token" && kind === "ServiceAccount") return "token";
@@ -66,8 +70,11 @@ async function handleCollection(c: Context, registry: Registry, p: ResourcePath,
   const selectors = { labelSelector: c.req.query("labelSelector"), fieldSelector: c.req.query("fieldSelector") };
   switch (c.req.method) {
     case "GET": {
+      const table = negotiateTable(c.req.header("accept"));
+      const include = includeObjectParam(c.req.query("includeObject"));
       if (isWatch(c)) {
         return watchResponse(registry, kind, {
+          ...(table ? { encode: tableWatchEncoder(kind, table, include) } : {}),
           ...selectors,
           namespace: ns,
           resourceVersion: c.req.query("resourceVersion"),
@@ -76,6 +83,10 @@ async function handleCollection(c: Context, registry: Registry, p: ResourcePath,
         }, timing);
       }
       const res = await registry.list(kind, { ...selectors, namespace: ns, limit: intParam(c.req.query("limit"), "limit"), continue: c.req.query("continue") || undefined });
+      if (table) {
+        const body = tableOf(kind, res.items, String(res.resourceVersion), { version: table, include, nowMs: Date.now() });
+        return c.json(res.continue ? { ...body, metadata: { ...body.metadata, continue: res.continue } } : body);
+      }
       return c.json(listBody(kind, res.items, res.resourceVersion, res.continue));
     }
     case "POST": {
@@ -113,6 +124,7 @@ async function handleItem(c: Context, registry: Registry, p: ResourcePath & { na
     return c.json(successStatus({}), 201);
   }
   if (sub === "log") return podLogs(c, registry, namespace, name, hub);
+  if (sub === "eviction") return evictPod(c, registry, namespace, name);
   if (sub === "token") {
     // A server without a signing key has no TokenRequest API.
     if (!tokens) throw notFoundPath();
@@ -125,8 +137,15 @@ async function handleItem(c: Context, registry: Registry, p: ResourcePath & { na
     throw methodNotAllowed(method, `${KINDS[kind].plural}/scale`);
   }
   switch (method) {
-    case "GET":
-      return c.json(await registry.get(kind, namespace, name));
+    case "GET": {
+      const object = await registry.get(kind, namespace, name);
+      const table = negotiateTable(c.req.header("accept"));
+      if (!sub && table) {
+        const include = includeObjectParam(c.req.query("includeObject"));
+        return c.json(tableOf(kind, [object as KubeObject], object.metadata.resourceVersion, { version: table, include, nowMs: Date.now() }));
+      }
+      return c.json(object);
+    }
     case "PUT":
       return c.json(await registry.replace(kind, namespace, name, await readBody(c.req.raw), sub));
     case "PATCH": {

@@ -1,0 +1,128 @@
+// The verbs that need a running pod, against a real server with a real agent
+// on containerd (CNI networking, the busybox test image): `tug logs` (plain,
+// --tail, -f streaming, deploy/NAME), `get -o wide` of a running pod, and
+// `rollout status` finishing once the pod is ready.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAgent, type RunningAgent } from "../../cli/agent.ts";
+import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
+import { startTestServer, type TestServer } from "../api/harness.ts";
+import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "../node-agent/requirements.ts";
+import { TEST_IMAGE, testImageTar } from "../node-agent/test-image.ts";
+import { eventually } from "../support.ts";
+import { tug, tugStreaming } from "./cli-harness.ts";
+
+const skip = missing([NEED_ROOT, NEED_CONTAINERD, NEED_CNI, NEED_BUSYBOX], "tug logs with an agent");
+const NODE = `cli-logs-${process.pid}`;
+const NS = `cli-logs-${process.pid}`;
+const BRIDGE = `tgl${process.pid % 10000}`;
+const CTR_NS = `tug-cli-${process.pid}`;
+
+describe.skipIf(!!skip)("verbs with a running pod", () => {
+  let server: TestServer;
+  let agent: RunningAgent | undefined;
+  let dataDir: string;
+  let kc: string;
+  const cli = (args: string[]) => tug(kc, [...args, "-n", NS]);
+
+  beforeAll(async () => {
+    server = await startTestServer(undefined, { nodeGracePeriodMs: 60_000 });
+    kc = server.kubeconfig;
+    dataDir = mkdtempSync(join(tmpdir(), "tug-cli-agent-"));
+    agent = await startAgent({
+      servers: [server.url],
+      token: await server.tokens.issueNodeCredential(NODE, { consent: true }),
+      caPem: server.caPem,
+      nodeName: NODE,
+      dataDir,
+      runtime: "containerd",
+      containerdNamespace: CTR_NS,
+      bridge: BRIDGE,
+      nodeStatusPeriodMs: 2000,
+      log: () => undefined,
+    });
+    await agent.agent.runtime.importImage(await testImageTar());
+    expect((await server.call("POST", "/api/v1/namespaces", { metadata: { name: NS } })).status).toBe(201);
+    await eventually(
+      () => server.call("GET", `/api/v1/nodes/${NODE}`),
+      (r) => r.status === 200 && r.body.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+      20_000,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      if (agent) {
+        // the deployment and its ReplicaSet first, so nothing recreates the pods deleted next
+        await server.call("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/ticker`);
+        await eventually(async () => (await server.call("GET", `/apis/apps/v1/namespaces/${NS}/replicasets`)).body.items.length, (n) => n === 0, 15_000);
+        await server.call("DELETE", `/api/v1/namespaces/${NS}/pods`);
+        const left = await eventually(
+          async () => [...(await agent!.agent.runtime.listContainers({ [LABEL_NODE]: NODE })), ...(await agent!.agent.runtime.listSandboxes({ [LABEL_NODE]: NODE }))],
+          (l) => l.length === 0,
+          30_000,
+        );
+        await agent.stop();
+        expect(left.map((c) => c.id)).toEqual([]);
+      }
+    } finally {
+      await Bun.$`ctr -n ${CTR_NS} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
+      await Bun.$`ctr namespaces rm ${CTR_NS}`.nothrow().quiet();
+      await Bun.$`ip link del ${BRIDGE}`.nothrow().quiet();
+      await Bun.$`nft delete table ip tug-pods-${BRIDGE}`.nothrow().quiet();
+      rmSync(dataDir, { recursive: true, force: true });
+      await server?.cleanup();
+    }
+  }, 60_000);
+
+  test("apply a deployment; rollout status follows it to done; get -o wide shows it running", async () => {
+    const manifest = JSON.stringify({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "ticker" },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "ticker" } },
+        template: {
+          metadata: { labels: { app: "ticker" } },
+          spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "tick", image: TEST_IMAGE, command: ["sh", "-c", "echo first; echo second; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.5; done"] }] },
+        },
+      },
+    });
+    expect(await tug(kc, ["apply", "-f", "-", "-n", NS], { stdin: manifest })).toMatchObject({ code: 0, stdout: "deployment.apps/ticker created\n" });
+    const status = await cli(["rollout", "status", "deploy/ticker", "--timeout", "60s"]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toEndWith('deployment "ticker" successfully rolled out\n');
+    const wide = await cli(["get", "pods", "-o", "wide"]);
+    expect(wide.stdout).toMatch(new RegExp(`\\nticker-\\S+\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+10\\.42\\.\\d+\\.\\d+\\s+${NODE}\\s+<none>\\s+<none>\\n`));
+  }, 90_000);
+
+  test("logs: whole, --tail, deploy/NAME, and -f streaming new lines", async () => {
+    const pod = (await server.call("GET", `/api/v1/namespaces/${NS}/pods?labelSelector=app=ticker`)).body.items[0].metadata.name as string;
+    const all = await eventually(() => cli(["logs", pod]), (r) => r.stdout.includes("tick 2"));
+    expect(all.code).toBe(0);
+    expect(all.stdout).toStartWith("first\nsecond\ntick 1\n");
+    const tail = await cli(["logs", pod, "--tail", "1"]);
+    expect(tail.stdout).toMatch(/^tick \d+\n$/);
+    expect((await cli(["logs", "deploy/ticker", "--tail", "1"])).stdout).toMatch(/^tick \d+\n$/);
+    expect((await cli(["logs", pod, "-c", "nope"])).stderr).toBe(`error: container nope is not valid for pod ${pod}\n`);
+
+    const follow = tugStreaming(kc, ["logs", "-f", pod, "--tail", "1", "-n", NS]);
+    try {
+      const first = Number(/tick (\d+)/.exec(await follow.waitFor(/tick \d+\n/))![1]);
+      // lines written after the command started arrive while it runs
+      await follow.waitFor(new RegExp(`tick ${first + 2}\n`), 15_000);
+    } finally {
+      await follow.stop();
+    }
+  }, 60_000);
+
+  test("top nodes: a real node reports no usage, so top says so", async () => {
+    const r = await cli(["top", "nodes"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("metrics not available");
+  });
+});
