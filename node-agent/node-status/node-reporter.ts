@@ -20,6 +20,8 @@ export interface NodeReporterOptions {
   periodMs?: number;
   maxPods?: number;
   reserved?: { cpuMillis: number; memoryBytes: number };
+  /** The Node's name, for the kubernetes.io/hostname label. */
+  nodeName?: string;
   /** The service proxy's dataplane ("ipvs" | "nftables"), reported as an annotation. */
   proxyMode?: () => string | undefined;
   /** Extra labels for the Node (e.g. node-role). */
@@ -103,6 +105,7 @@ export class NodeReporter {
         kubeletPort: 0,
         agentVersion: this.opts.agentVersion,
         proxyMode: this.opts.proxyMode?.(),
+        ...(this.opts.nodeName ? { nodeName: this.opts.nodeName } : {}),
       });
       const node = await this.opts.link.upsertNode({ labels: { ...plan.labels, ...this.opts.labels }, annotations: plan.annotations, status: plan.status as Record<string, unknown> });
       this.previous = (node.status as { conditions?: Condition[] } | undefined)?.conditions;

@@ -74,6 +74,11 @@ export interface PlanNodeStatusInput {
   thresholds?: PressureThresholds;
   /** The service proxy's dataplane, once chosen. */
   proxyMode?: string;
+  /**
+   * The Node's name (--node-name), which kubelet puts in kubernetes.io/hostname
+   * when the hostname is overridden; the machine's hostname when absent.
+   */
+  nodeName?: string;
 }
 
 export interface NodeStatusPlan {
@@ -200,7 +205,7 @@ export function planNodeStatus(input: PlanNodeStatusInput): NodeStatusPlan {
   if (input.proxyMode) annotations[PROXY_MODE_ANNOTATION] = input.proxyMode;
 
   const labels: Record<string, string> = {
-    [LABEL_HOSTNAME]: labelValueSlug(facts.hostname),
+    [LABEL_HOSTNAME]: input.nodeName ?? labelValueSlug(facts.hostname),
     [LABEL_OS]: facts.operatingSystem,
     [LABEL_ARCH]: facts.architecture,
     [LABEL_BETA_OS]: facts.operatingSystem,

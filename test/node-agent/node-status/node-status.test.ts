@@ -188,6 +188,10 @@ describe("planNodeStatus", () => {
     expect(plan.labels["node.kubernetes.io/instance-type"]).toBeUndefined();
   });
 
+  test("kubernetes.io/hostname is the node's name when it has one (--node-name), as kubelet's override", () => {
+    expect(planNodeStatus(input({ nodeName: "board-7" })).labels["kubernetes.io/hostname"]).toBe("board-7");
+  });
+
   test("labels", () => {
     expect(planNodeStatus(input()).labels).toEqual({
       "kubernetes.io/hostname": "pi-1",
