@@ -15,6 +15,7 @@ import { mountJoin, type JoinOptions } from "./routes/join.ts";
 import type { ServiceAccountTokens } from "./auth/service-account-tokens.ts";
 import type { MeshHub } from "./mesh/hub.ts";
 import { mountDashboard } from "./dashboard/routes.ts";
+import { mountMetrics } from "./metrics/routes.ts";
 import { DashboardSessions } from "./dashboard/sessions.ts";
 
 export interface ApiOptions {
@@ -31,7 +32,7 @@ export interface ApiOptions {
   join?: JoinOptions;
   /** Issues ServiceAccount tokens (the TokenRequest API). */
   serviceAccountTokens?: ServiceAccountTokens;
-  /** The mesh hub: relays log requests to agents connected over it. */
+  /** The mesh hub: relays log requests to agents connected over it and holds their usage (metrics.k8s.io). */
   hub?: MeshHub;
 }
 
@@ -46,9 +47,11 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/livez", (c) => c.text("ok"));
   app.get("/readyz", (c) => (opts.isReady() ? c.text("ok") : c.text("not ready", 503)));
-  mountDiscovery(app, opts.version);
+  mountDiscovery(app, opts.version, { metrics: !!opts.hub });
   if (opts.join) mountJoin(app, opts.join);
   mountNodeLeases(app, opts.registry);
+  // Before the resource routes: their /apis/:group/:version/* would take these paths.
+  if (opts.hub) mountMetrics(app, { registry: opts.registry, metrics: opts.hub.metrics });
   mountResources(app, opts.registry, opts.watchTiming, opts.serviceAccountTokens, opts.hub);
   app.notFound(() => {
     const s = statusOf(new TugError("NotFound", "the server could not find the requested resource"));

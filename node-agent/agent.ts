@@ -14,6 +14,7 @@ import { deepEqual } from "../core/deep-equal.ts";
 import { DesiredCache } from "./cache/desired-cache.ts";
 import type { AgentLink, DesiredState, PodStatusReport } from "./link/agent-link.ts";
 import { NodeReporter, type NodeReporterOptions } from "./node-status/node-reporter.ts";
+import { MetricsReporter } from "./node-status/metrics-reporter.ts";
 import { PodWorker, type PodNetwork } from "./pods/pod-worker.ts";
 import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime, type ContainerState } from "./runtime/runtime.ts";
 import { ImageKeeper } from "./images/image-keeper.ts";
@@ -41,6 +42,7 @@ export class NodeAgent {
   private readonly terminating = new Map<string, Promise<void>>();
   private readonly cache: DesiredCache;
   private readonly reporter: NodeReporter;
+  private readonly metrics: MetricsReporter;
   readonly images: ImageKeeper;
   readonly services: NodeServices | undefined;
   private desired: DesiredState = { pods: [], configMaps: new Map(), secrets: new Map() };
@@ -59,7 +61,8 @@ export class NodeAgent {
     mkdirSync(join(opts.dataDir, "pods"), { recursive: true });
     this.cache = new DesiredCache(opts.dataDir);
     this.services = opts.services && new NodeServices({ ...opts.services, nodeName: opts.nodeName, nodeAddresses: () => this.reporter.addresses(), log: opts.log });
-    this.reporter = new NodeReporter({ ...opts.node, link: opts.link, runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, proxyMode: () => this.services?.proxyMode });
+    this.reporter = new NodeReporter({ ...opts.node, link: opts.link, runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, nodeName: opts.nodeName, proxyMode: () => this.services?.proxyMode });
+    this.metrics = new MetricsReporter({ nodeName: opts.nodeName, link: opts.link, runtime: opts.runtime, log: opts.log });
     this.images = new ImageKeeper({ runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, inUse: () => this.imagesInUse() });
   }
 
@@ -91,6 +94,7 @@ export class NodeAgent {
       connection: () => undefined,
     });
     this.images.start();
+    this.metrics.start();
     this.timers.push(setInterval(() => this.kick(), this.opts.syncPeriodMs ?? 1000));
     this.timers.push(setInterval(() => void this.flushStatus(), this.opts.statusPeriodMs ?? 500));
     this.kick();
@@ -101,6 +105,7 @@ export class NodeAgent {
     for (const t of this.timers) clearInterval(t);
     await this.syncing;
     this.images.stop();
+    this.metrics.stop();
     this.reporter.stop();
     await this.services?.stop();
     await this.opts.link.close();

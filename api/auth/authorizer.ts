@@ -40,12 +40,18 @@ export function cachePodLookup(deps: AuthorizerDeps): NodePodLookup {
   };
 }
 
+const READS = new Set(["get", "list", "watch"]);
+
 /** Returns when `user` may do `attrs`; throws Forbidden (403) otherwise. */
 export function authorizeRequest(user: UserInfo, attrs: RequestAttributes, deps: AuthorizerDeps): void {
   const node = nodeAuthorize(user, attrs, cachePodLookup(deps));
   if (node.decision === "allow") return;
   const rbac = rbacAuthorize(user, attrs, cacheRbacLookup(deps.cache));
   if (rbac.allowed) return;
+  // Usage of nodes and pods (metrics.k8s.io) is readable by whoever may read the nodes or pods themselves.
+  if (attrs.resourceRequest && attrs.apiGroup === "metrics.k8s.io" && READS.has(attrs.verb) && (attrs.resource === "nodes" || attrs.resource === "pods")) {
+    if (rbacAuthorize(user, { ...attrs, apiGroup: "", apiVersion: "v1" }, cacheRbacLookup(deps.cache)).allowed) return;
+  }
   const reason = [node.reason, rbac.reason].filter((r) => r !== "").join("; ");
   throw new TugError("Forbidden", forbiddenMessage(user, attrs, reason), {
     name: attrs.name,

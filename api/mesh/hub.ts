@@ -3,7 +3,8 @@
 // snapshot or a resume from the agent's last ack, streams the node's deltas
 // (NodeViews), writes what the agent reports (only its own Node and pods),
 // relays log requests, issues ServiceAccount tokens for the node's own pods
-// (the projected token volume), and pings to find dead links.
+// (the projected token volume), keeps each node's latest usage sample for
+// the metrics API (in memory), and pings to find dead links.
 //
 // Back-pressure: when a socket has more than maxBufferedBytes queued, its
 // deltas stop (they stay in the node's history) and the session is marked
@@ -18,6 +19,7 @@ import type { Registry } from "../../core/registry/registry.ts";
 import type { IssuedToken, IssueRequest } from "../auth/service-account-tokens.ts";
 import { statusOf } from "../status.ts";
 import { LogRelay } from "./log-relay.ts";
+import { NodeMetrics } from "./node-metrics.ts";
 import { NodeViews, type HistoryLimits } from "./node-views.ts";
 import { upsertNode, writePodStatuses } from "./node-writes.ts";
 
@@ -77,6 +79,8 @@ export class MeshHub {
   /** Distinguishes this server process: an ack from another one cannot be resumed from. */
   readonly sessionId = crypto.randomUUID();
   readonly websocket: WebSocketHandler<MeshSocketData>;
+  /** The latest usage sample of each node (metrics.k8s.io reads it). */
+  readonly metrics = new NodeMetrics();
   private readonly sessions = new Map<string, Session>();
   private readonly views: NodeViews;
   private readonly relay = new LogRelay();
@@ -96,7 +100,7 @@ export class MeshHub {
     this.websocket = {
       open: (ws) => this.opened(ws),
       message: (ws, data) => this.received(ws, data),
-      pong: (ws) => this.seen(ws),
+      pong: (ws) => this.ponged(ws),
       drain: (ws) => this.drained(ws),
       close: (ws, code, reason) => this.closedSocket(ws, code, reason),
       // A snapshot may be bigger than maxBufferedBytes; Bun must not drop it (it drops past this limit).
@@ -153,9 +157,10 @@ export class MeshHub {
     return { buffered: s.ws.getBufferedAmount(), stale: s.stale, acked: s.acked, historyDeltas: h?.deltas ?? 0, historyBytes: h?.bytes ?? 0 };
   }
 
-  /** Forgets a node's history (its Node was deleted). */
+  /** Forgets a node's history and usage (its Node was deleted). */
   forget(node: string): void {
     this.views.forget(node);
+    this.metrics.forget(node);
   }
 
   close(): void {
@@ -211,6 +216,9 @@ export class MeshHub {
         return this.relay.chunk(s, m.id, m.data);
       case "logs-end":
         return this.relay.end(s, m.id, m.error === undefined ? undefined : { message: m.error, code: m.code });
+      case "metrics":
+        if (s.helloed) this.metrics.record(s.node, m);
+        return;
     }
   }
 
@@ -314,6 +322,17 @@ export class MeshHub {
   private seen(ws: MeshSocket): void {
     const s = ws.data.session;
     if (s) s.lastSeen = Date.now();
+  }
+
+  /**
+   * A pong is the agent saying it is alive, as a kubelet's Lease renewal is:
+   * it counts as a heartbeat, so a node-monitor grace period shorter than the
+   * 10 s node-status period does not make healthy nodes flap.
+   */
+  private ponged(ws: MeshSocket): void {
+    this.seen(ws);
+    const s = ws.data.session;
+    if (s?.helloed) this.opts.onHeartbeat?.(s.node);
   }
 
   private drained(ws: MeshSocket): void {

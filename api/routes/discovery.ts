@@ -3,9 +3,11 @@
 // kubectl needs for `get po` and `get all`), /version and an empty /openapi/v2.
 // The policy group is listed (with no resources) because kubectl drain only
 // evicts, rather than deletes, when it finds that group and pods/eviction.
+// metrics.k8s.io is listed when the server serves it (kubectl top looks for it).
 
 import type { Hono } from "hono";
 import { groupVersions, KIND_NAMES, KINDS, RESOURCE_VERBS } from "../../core/resources/kinds.ts";
+import { METRICS_GROUP, METRICS_VERSION, metricsResourceList } from "../metrics/routes.ts";
 
 export interface VersionInfo {
   gitVersion: string;
@@ -50,7 +52,7 @@ function apiGroup(name: string, versions: string[]) {
   return { name, versions: list, preferredVersion: list[0]! };
 }
 
-export function mountDiscovery(app: Hono, version: VersionInfo): void {
+export function mountDiscovery(app: Hono, version: VersionInfo, opts: { metrics?: boolean } = {}): void {
   const serverAddress = (host: string | undefined) => [{ clientCIDR: "0.0.0.0/0", serverAddress: host ?? "" }];
 
   app.get("/api", (c) => c.json({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: serverAddress(c.req.header("host")) }));
@@ -61,11 +63,12 @@ export function mountDiscovery(app: Hono, version: VersionInfo): void {
     ...groups.map(({ group, version: v }) => apiGroup(group, [v])),
     // Evictions are posted to pods/eviction in the core group; policy/v1beta1 for kubectl 1.20's client.
     apiGroup(POLICY_GROUP, POLICY_VERSIONS),
+    ...(opts.metrics ? [apiGroup(METRICS_GROUP, [METRICS_VERSION])] : []),
   ];
   app.get("/apis", (c) => c.json({ kind: "APIGroupList", apiVersion: "v1", groups: apiGroups }));
   for (const g of apiGroups) {
     app.get(`/apis/${g.name}`, (c) => c.json({ kind: "APIGroup", apiVersion: "v1", ...g }));
-    for (const { version: v } of g.versions) app.get(`/apis/${g.name}/${v}`, (c) => c.json(resourceList(g.name, v)));
+    for (const { version: v } of g.versions) app.get(`/apis/${g.name}/${v}`, (c) => c.json(g.name === METRICS_GROUP ? metricsResourceList() : resourceList(g.name, v)));
   }
 
   const [, major = "0", minor = "0"] = /^v?(\d+)\.(\d+)/.exec(version.gitVersion) ?? [];

@@ -12,6 +12,7 @@
 //   logs-chunk {id, data}… logs-end {id, error?} ──▶
 //   sa-token-request {id, namespace, pod} ──▶
 //                                       ◀── sa-token {id, token, expirationTimestamp, caPem} | done {id, error}
+//   metrics {timestamp, window, node, pods} ──▶   (every 10 s; no answer, kept in memory)
 //
 // resourceVersions are numbers here (the store's global counter): a delta's
 // rv is the resourceVersion of the change it carries.
@@ -73,6 +74,30 @@ export interface PodStatusItem {
   status: Record<string, unknown>;
 }
 
+/** CPU (a rate, e.g. "250m"/"123456789n") and memory (working set, e.g. "123456Ki") as Kubernetes quantities. */
+export interface ResourceUsage {
+  cpu: string;
+  memory: string;
+}
+
+/** Usage of one pod's running containers on the reporting node. */
+export interface PodUsage {
+  namespace: string;
+  name: string;
+  containers: (ResourceUsage & { name: string })[];
+}
+
+/** One usage sample of a node and its pods (what metrics-server would scrape from a kubelet). */
+export interface MetricsReport {
+  type: "metrics";
+  /** RFC 3339: the end of the window the rates were measured over. */
+  timestamp: string;
+  /** The window's length, e.g. "10s" (a Go duration, as metrics.k8s.io has it). */
+  window: string;
+  node: ResourceUsage;
+  pods: PodUsage[];
+}
+
 export type ServerMessage =
   | Snapshot
   // The agent's picture at `rv` is still good: the deltas after it follow.
@@ -92,7 +117,8 @@ export type AgentMessage =
   | { type: "pod-statuses"; id: number; items: PodStatusItem[] }
   | { type: "sa-token-request"; id: number; namespace: string; pod: string }
   | { type: "logs-chunk"; id: string; data: string }
-  | { type: "logs-end"; id: string; error?: string; code?: ErrorCode };
+  | { type: "logs-end"; id: string; error?: string; code?: ErrorCode }
+  | MetricsReport;
 
 // Frames are checked by a few small combinators rather than zod: the agent
 // parses every frame, and zod alone costs it ~15 MB RSS (target < 45 MB).
@@ -132,6 +158,8 @@ const kubeObject = obj({ apiVersion: str, kind: str, metadata: obj({ name: opt(s
 const nodeRoute = obj({ name: str, podCIDR: opt(str), internalIP: opt(str) });
 const objectRef = obj({ kind: str, namespace: str, name: str });
 const podStatus = obj({ namespace: str, name: str, uid: str, status: record() });
+const usage = { cpu: str, memory: str };
+const podUsage = obj({ namespace: str, name: str, containers: arr(obj({ name: str, ...usage })) });
 
 const SERVER_FRAMES: Record<ServerMessage["type"], Record<string, Check>> = {
   snapshot: { sessionId: str, rv: count, pods: arr(kubeObject), configMaps: arr(kubeObject), secrets: arr(kubeObject), services: arr(kubeObject), endpoints: arr(kubeObject), nodes: arr(nodeRoute) },
@@ -152,6 +180,7 @@ const AGENT_FRAMES: Record<AgentMessage["type"], Record<string, Check>> = {
   "sa-token-request": { id: num, namespace: str, pod: str },
   "logs-chunk": { id: str, data: str },
   "logs-end": { id: str, error: opt(str), code: opt(oneOf(Object.keys(ERROR_CODES))) },
+  metrics: { timestamp: str, window: str, node: obj(usage), pods: arr(podUsage) },
 };
 
 /** Parses one frame from the server; a frame of the wrong shape is a BadRequest. */

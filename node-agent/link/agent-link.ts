@@ -4,7 +4,7 @@
 // implement it: HttpLink (list + watch against the API) and MeshLink (the
 // WebSocket mesh); the rest of the agent does not know which.
 
-import type { NodeRoute } from "../../core/mesh/messages.ts";
+import type { MetricsReport, NodeRoute } from "../../core/mesh/messages.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 
 export interface DesiredState {
@@ -59,6 +59,12 @@ export interface AgentLink {
    * no such ServiceAccount). A link without it mounts no tokens into pods.
    */
   requestServiceAccountToken?(namespace: string, pod: string): Promise<ServiceAccountToken>;
+  /**
+   * One usage sample (node and pods) for the server's metrics API; sent
+   * without waiting for an answer, dropped while the link is down (the next
+   * sample replaces it). A link without it serves no metrics.
+   */
+  reportMetrics?(report: MetricsReport): void;
   /** The API server's URL as pods should see it: the server in use, else the first one configured. */
   apiServerUrl?(): string | undefined;
   close(): Promise<void>;

@@ -3,10 +3,10 @@
 // in-memory picture of the node's desired state from the snapshot and the
 // deltas, hands it to the agent, and acks what it handed over; after a drop
 // it reconnects with exponential back-off and jitter and resumes from its
-// last ack. Node status, pod status and log chunks go up the same socket.
+// last ack. Node status, pod status, usage metrics and log chunks go up the same socket.
 
 import { TugError } from "../../core/errors.ts";
-import { encodeMessage, MESH_PATH, parseServerMessage, type AgentMessage, type LogsRequest, type NodeRoute, type ServerMessage } from "../../core/mesh/messages.ts";
+import { encodeMessage, MESH_PATH, parseServerMessage, type AgentMessage, type LogsRequest, type MetricsReport, type NodeRoute, type ServerMessage } from "../../core/mesh/messages.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 import type { AgentLink, LinkHandlers, PodStatusReport, ServiceAccountToken } from "./agent-link.ts";
 
@@ -101,6 +101,10 @@ export class MeshLink implements AgentLink {
     const reply = await this.request((id) => ({ type: "sa-token-request", id, namespace, pod }));
     if (reply.type !== "sa-token") throw new Error(`service account token: the server answered ${reply.type}`);
     return { token: reply.token, expirationTimestamp: reply.expirationTimestamp, caPem: reply.caPem };
+  }
+
+  reportMetrics(report: MetricsReport): void {
+    if (this.synced) this.sendFrame(report);
   }
 
   apiServerUrl(): string | undefined {

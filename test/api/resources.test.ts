@@ -32,7 +32,7 @@ describe("health and discovery", () => {
   test("/api, /apis and the resource lists carry what kubectl needs", async () => {
     expect((await s.call("GET", "/api")).body.versions).toEqual(["v1"]);
     const groups = (await s.call("GET", "/apis")).body.groups.map((g: any) => g.preferredVersion.groupVersion);
-    expect(groups).toEqual(["apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "policy/v1"]);
+    expect(groups).toEqual(["apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "policy/v1", "metrics.k8s.io/v1beta1"]);
     const core = (await s.call("GET", "/api/v1")).body.resources;
     expect(core.find((r: any) => r.name === "pods")).toMatchObject({ kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"] });
     expect(core.find((r: any) => r.name === "nodes")).toMatchObject({ namespaced: false, shortNames: ["no"] });

@@ -188,10 +188,10 @@ describe("nodes", () => {
     expect(described.stdout).toMatch(/Non-terminated Pods:\s+\(1 in total\)\n.*\n.*\n\s+default\s+ds-pod/);
   });
 
-  test("top says there is no metrics source, non-zero", async () => {
+  test("top without an agent reporting says there are no metrics yet, non-zero", async () => {
     const r = await tug(qkc, ["top", "nodes"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: metrics not available: .* has no metrics API/);
+    expect(r.stderr).toBe("error: metrics not available yet: no node has reported usage (agents report every 10 s)\n");
   });
 
   test("logs: a pod without a node is refused with the server's message", async () => {

@@ -132,9 +132,9 @@ export const TONE = { ok: "ok", progress: "warn", fail: "bad" };
 /** Parses a Kubernetes quantity ("500m", "2Gi", "1e3") to a number of base units. */
 export function quantity(q) {
   if (q === undefined || q === null) return undefined;
-  const m = /^([+-]?[\d.]+(?:e[+-]?\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(String(q).trim());
+  const m = /^([+-]?[\d.]+(?:e[+-]?\d+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(String(q).trim());
   if (!m) return undefined;
-  const mult = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 }[m[2] ?? ""] ?? 1;
+  const mult = { n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 }[m[2] ?? ""] ?? 1;
   return Number(m[1]) * mult;
 }
 

@@ -1,6 +1,8 @@
-// Overview: one card per node (status, role, architecture, requested CPU and
-// memory against allocatable, disk, SoC temperature with a sparkline kept in
-// this tab, pods), workload counts by health, and recent warning events.
+// Overview: one card per node (status, role, architecture, CPU and memory in
+// use against allocatable from the metrics API, polled every 10 s as the
+// agents sample, with the pods' requests below; disk, SoC temperature with a
+// sparkline kept in this tab, pods), workload counts by health, and recent
+// warning events.
 
 import { call } from "./api.mjs";
 import { badge, h, meter, replace, sparkline, table } from "./dom.mjs";
@@ -9,6 +11,8 @@ import { age, bytes, KINDS, quantity, TONE } from "./format.mjs";
 const TEMP = "tug.io/soc-temperature";
 const THROTTLED = "tug.io/throttled";
 const HISTORY = 30;
+// Agents sample usage every 10 s: a shorter poll would only fetch the same sample.
+const USAGE_POLL_MS = 10_000;
 // Temperature history per node, kept across page switches for this tab.
 const temps = new Map();
 
@@ -52,7 +56,29 @@ async function drain(node, pods) {
   }
 }
 
-function nodeCard(node, pods, onError) {
+/** CPU (cores) and memory (bytes) in use per node, from NodeMetrics; an empty map when none (or not allowed). */
+async function fetchUsage() {
+  const list = await call("GET", "/apis/metrics.k8s.io/v1beta1/nodes");
+  return new Map((list.items ?? []).map((m) => [m.metadata.name, { cpu: quantity(m.usage?.cpu), memory: quantity(m.usage?.memory) }]));
+}
+
+function usageMeters(use, cpuAlloc, memAlloc, cpuReq, memReq) {
+  const requests = `Requests: CPU ${cpuReq.toFixed(2)} / ${cpuAlloc ?? "?"}, memory ${bytes(memReq)} / ${bytes(memAlloc)}`;
+  if (!use || use.cpu === undefined || use.memory === undefined) {
+    return [
+      meter("CPU req", cpuAlloc ? cpuReq / cpuAlloc : undefined, `${cpuReq.toFixed(2)} / ${cpuAlloc ?? "?"}`),
+      meter("Mem req", memAlloc ? memReq / memAlloc : undefined, `${bytes(memReq)} / ${bytes(memAlloc)}`),
+      h("p", { class: "muted small usage-note" }, "No live usage yet"),
+    ];
+  }
+  return [
+    meter("CPU", cpuAlloc ? use.cpu / cpuAlloc : undefined, `${use.cpu.toFixed(2)} / ${cpuAlloc ?? "?"} cores`),
+    meter("Memory", memAlloc ? use.memory / memAlloc : undefined, `${bytes(use.memory)} / ${bytes(memAlloc)}`),
+    h("p", { class: "muted small requests" }, requests),
+  ];
+}
+
+function nodeCard(node, pods, use, onError) {
   const name = node.metadata.name;
   const st = ready(node);
   const alloc = node.status?.allocatable ?? {};
@@ -84,8 +110,7 @@ function nodeCard(node, pods, onError) {
     { class: "card node", "data-node": name },
     h("h3", {}, name, " ", badge(st, st === "Ready" ? "ok" : "bad"), cordoned ? badge("SchedulingDisabled", "warn") : null, pressure.map((p) => badge(p, "bad"))),
     h("p", { class: "muted small" }, `role ${roles(node)} · ${node.status?.nodeInfo?.architecture ?? node.metadata.labels?.["kubernetes.io/arch"] ?? "?"} · ${node.status?.nodeInfo?.osImage ?? ""}`),
-    meter("CPU req", cpuAlloc ? cpu / cpuAlloc : undefined, `${cpu.toFixed(2)} / ${cpuAlloc ?? "?"}`),
-    meter("Mem req", memAlloc ? mem / memAlloc : undefined, `${bytes(mem)} / ${bytes(memAlloc)}`),
+    usageMeters(use, cpuAlloc, memAlloc, cpu, mem),
     h("p", { class: "small" }, `Disk ${bytes(disk)}, ${bytes(diskAlloc)} allocatable${pressure.includes("DiskPressure") ? "" : ", no pressure"}`),
     h("div", { class: "temp" }, h("span", {}, Number.isFinite(temp) ? `SoC ${temp.toFixed(1)} °C` : "SoC temperature n/a", node.metadata.annotations?.[THROTTLED] === "true" ? badge("throttled", "bad") : null), sparkline(hist, `SoC temperature history of ${name}`)),
     h("p", { class: "pods-count" }, h("strong", {}, String(running.length)), ` pod${running.length === 1 ? "" : "s"}`),
@@ -100,13 +125,30 @@ export function overviewPage({ store }) {
   const errorEl = h("p", { class: "error", role: "alert" });
   const root = h("div", { class: "page" }, h("h2", {}, "Nodes"), errorEl, nodesEl, h("h2", {}, "Workloads"), countsEl, h("h2", {}, "Recent warnings"), eventsEl);
   const onError = (m) => (errorEl.textContent = m);
-  return {
+  let usage = new Map();
+  let page;
+  let disposed = false;
+  const poll = async () => {
+    try {
+      usage = await fetchUsage();
+    } catch {
+      // No metrics API or not allowed to read it: the cards show requests instead.
+      usage = new Map();
+    }
+    if (!disposed) page.update();
+  };
+  const timer = setInterval(poll, USAGE_POLL_MS);
+  page = {
     root,
+    dispose() {
+      disposed = true;
+      clearInterval(timer);
+    },
     update() {
       const pods = store.items("pods");
       const nodes = store.items("nodes").sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
       for (const n of nodes) recordTemperature(n);
-      replace(nodesEl, nodes.length ? nodes.map((n) => nodeCard(n, pods.filter((p) => p.spec?.nodeName === n.metadata.name), onError)) : h("p", { class: "muted" }, "No nodes have joined yet."));
+      replace(nodesEl, nodes.length ? nodes.map((n) => nodeCard(n, pods.filter((p) => p.spec?.nodeName === n.metadata.name), usage.get(n.metadata.name), onError)) : h("p", { class: "muted" }, "No nodes have joined yet."));
       replace(
         countsEl,
         Object.entries(KINDS).map(([kind, k]) => {
@@ -124,4 +166,6 @@ export function overviewPage({ store }) {
       replace(eventsEl, table(["AGE", "OBJECT", "REASON", "MESSAGE"], warnings.map((e) => [age(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp), `${e.involvedObject?.kind}/${e.involvedObject?.name}`, e.reason ?? "", e.message ?? ""]), "No warnings."));
     },
   };
+  void poll();
+  return page;
 }

@@ -456,4 +456,22 @@ describe("dead links", () => {
       await fast.server.stop(true);
     }
   });
+  test("pongs count as heartbeats (a Lease renewal), only after the hello", async () => {
+    const beats: string[] = [];
+    const fast = await startHub({ pingIntervalMs: 100, deadAfterMs: 2000, onHeartbeat: (n) => beats.push(n) });
+    try {
+      const d = await RawAgent.connect(fast.url, "tok-d");
+      await Bun.sleep(350);
+      expect(beats).toEqual([]);
+      d.send({ type: "hello", node: "node-d" });
+      await d.next("snapshot");
+      const n = await eventually(() => beats.length, (x) => x >= 3, 3000);
+      expect(n).toBeGreaterThanOrEqual(3);
+      expect(new Set(beats)).toEqual(new Set(["node-d"]));
+      d.ws.terminate();
+    } finally {
+      fast.hub.close();
+      await fast.server.stop(true);
+    }
+  });
 });
