@@ -146,10 +146,10 @@ describe("JobController", () => {
     await start();
     await createJob("slow", { completions: 1, activeDeadlineSeconds: 1 });
     await waitRunning("slow", 1);
-    const reason = await eventually(() => condition("slow", "Failed"), (r) => r !== undefined, 4000);
+    const reason = await eventually(() => condition("slow", "Failed"), (r) => r !== undefined, 10_000);
     expect(reason).toBe("DeadlineExceeded");
     expect(running("slow")).toEqual([]);
-  });
+  }, 20_000);
 
   test("ttlSecondsAfterFinished deletes the finished Job and its pods", async () => {
     await start();
@@ -157,9 +157,9 @@ describe("JobController", () => {
     const [a] = await waitRunning("brief", 1);
     await setPhase(a!, "Succeeded");
     await eventually(() => condition("brief", "Complete"), (r) => r !== undefined);
-    const gone = await eventually(() => job("brief") === undefined && pods("brief").length === 0, (x) => x, 4000);
+    const gone = await eventually(() => job("brief") === undefined && pods("brief").length === 0, (x) => x, 10_000);
     expect(gone).toBe(true);
-  });
+  }, 20_000);
 
   test("suspend deletes active pods without counting them; resume starts again", async () => {
     await start();
