@@ -63,7 +63,11 @@ export class MetricsReporter {
     const [statText, memText, running] = await Promise.all([
       readFile("/proc/stat", "utf8"),
       readFile("/proc/meminfo", "utf8"),
-      this.opts.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName }).then((l) => l.filter((c) => c.state === "running")),
+      // A runtime that is down means no container usage, not no node usage (the node reporter says why it is down).
+      this.opts.runtime
+        .listContainers({ [LABEL_NODE]: this.opts.nodeName })
+        .then((l) => l.filter((c) => c.state === "running"))
+        .catch(() => []),
     ]);
     const atMs = Date.now();
     const stat = parseProcStat(statText);
