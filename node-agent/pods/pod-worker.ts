@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Pod } from "../../core/resources/pod.ts";
-import { ContainerProbes } from "../probes/container-probes.ts";
+import { startContainerProbes } from "../probes/container-probes.ts";
 import {
   LABEL_ATTEMPT,
   LABEL_CONTAINER,
@@ -59,7 +59,6 @@ export interface PodWorkerDeps {
   /** The node's cluster DNS, for the pod's resolv.conf; the host's resolv.conf when absent. */
   dns?: () => ClusterDns | undefined;
 }
-
 
 export function sandboxIdOf(nodeName: string, podUid: string): string {
   return `tug-${new Bun.CryptoHasher("sha256").update(`${nodeName}/${podUid}`).digest("hex").slice(0, 12)}`;
@@ -428,22 +427,15 @@ export class PodWorker {
     t.probes?.stop();
     t.probesFor = running.id;
     t.probe = { started: !c.startupProbe, ready: !c.readinessProbe && !c.startupProbe, failed: false };
-    if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return;
-    const ports = new Map((c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
-    t.probes = new ContainerProbes({
-      probes: { liveness: c.livenessProbe, readiness: c.readinessProbe, startup: c.startupProbe },
+    t.probes = startContainerProbes(c, {
       startedAt: Date.parse(running.startedAt ?? "") || this.deps.now(),
-      target: {
-        podIP: this.podIP ?? "127.0.0.1",
-        exec: (argv, timeoutMs) => this.deps.runtime.exec(running.id, argv, timeoutMs),
-        resolvePort: (p: string | number) => (typeof p === "number" ? p : (ports.get(p) ?? Number(p))),
-      },
+      podIP: this.podIP ?? "127.0.0.1",
+      exec: (argv, timeoutMs) => this.deps.runtime.exec(running.id, argv, timeoutMs),
       now: this.deps.now,
       onChange: (s) => {
         t.probe = { started: s.started, ready: s.ready, failed: s.livenessFailed || s.startupFailed };
       },
     });
-    t.probes.start();
   }
 
   private currentPhase(byAttempt: Map<string, Map<number, ContainerState>>): string {

@@ -158,3 +158,33 @@ export class ContainerProbes {
     }
   }
 }
+
+/** The probe-related fields of a container spec. */
+export interface ProbedContainer {
+  livenessProbe?: ProbeSpec;
+  readinessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
+  ports?: { name?: string; containerPort: number }[];
+}
+
+/**
+ * Started probes for one running attempt of container spec `c`, or undefined
+ * when it declares none. Named ports (httpGet/tcpSocket `port: "http"`)
+ * resolve through the container's ports, as kubelet does.
+ */
+export function startContainerProbes(
+  c: ProbedContainer,
+  run: { startedAt: number; podIP: string; exec: ProbeTarget["exec"]; now: () => number; onChange: (s: ContainerProbeStatus) => void },
+): ContainerProbes | undefined {
+  if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return undefined;
+  const ports = new Map((c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
+  const probes = new ContainerProbes({
+    probes: { liveness: c.livenessProbe, readiness: c.readinessProbe, startup: c.startupProbe },
+    startedAt: run.startedAt,
+    target: { podIP: run.podIP, exec: run.exec, resolvePort: (p: string | number) => (typeof p === "number" ? p : (ports.get(p) ?? Number(p))) },
+    now: run.now,
+    onChange: run.onChange,
+  });
+  probes.start();
+  return probes;
+}

@@ -4,78 +4,36 @@
 // `rollout status` finishing once the pod is ready.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startAgent, type RunningAgent } from "../../cli/agent.ts";
-import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
-import { startTestServer, type TestServer } from "../api/harness.ts";
+import type { TestServer } from "../api/harness.ts";
+import { startServerWithAgent, type ServerWithAgent } from "../node-agent/agent-fixture.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "../node-agent/requirements.ts";
-import { TEST_IMAGE, testImageTar } from "../node-agent/test-image.ts";
+import { TEST_IMAGE } from "../node-agent/test-image.ts";
 import { eventually } from "../support.ts";
 import { tug, tugStreaming } from "./cli-harness.ts";
 
 const skip = missing([NEED_ROOT, NEED_CONTAINERD, NEED_CNI, NEED_BUSYBOX], "tug logs with an agent");
-const NODE = `cli-logs-${process.pid}`;
-const NS = `cli-logs-${process.pid}`;
-const BRIDGE = `tgl${process.pid % 10000}`;
-const CTR_NS = `tug-cli-${process.pid}`;
 
 describe.skipIf(!!skip)("verbs with a running pod", () => {
+  let fx: ServerWithAgent | undefined;
   let server: TestServer;
-  let agent: RunningAgent | undefined;
-  let dataDir: string;
   let kc: string;
+  let NS: string;
+  let NODE: string;
   const cli = (args: string[]) => tug(kc, [...args, "-n", NS]);
 
   beforeAll(async () => {
-    server = await startTestServer(undefined, { nodeGracePeriodMs: 60_000 });
+    fx = await startServerWithAgent("logs");
+    ({ server, namespace: NS, node: NODE } = fx);
     kc = server.kubeconfig;
-    dataDir = mkdtempSync(join(tmpdir(), "tug-cli-agent-"));
-    agent = await startAgent({
-      servers: [server.url],
-      token: await server.tokens.issueNodeCredential(NODE, { consent: true }),
-      caPem: server.caPem,
-      nodeName: NODE,
-      dataDir,
-      runtime: "containerd",
-      containerdNamespace: CTR_NS,
-      bridge: BRIDGE,
-      nodeStatusPeriodMs: 2000,
-      log: () => undefined,
-    });
-    await agent.agent.runtime.importImage(await testImageTar());
-    expect((await server.call("POST", "/api/v1/namespaces", { metadata: { name: NS } })).status).toBe(201);
-    await eventually(
-      () => server.call("GET", `/api/v1/nodes/${NODE}`),
-      (r) => r.status === 200 && r.body.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
-      20_000,
-    );
   }, 60_000);
 
   afterAll(async () => {
-    try {
-      if (agent) {
-        // the deployment and its ReplicaSet first, so nothing recreates the pods deleted next
-        await server.call("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/ticker`);
-        await eventually(async () => (await server.call("GET", `/apis/apps/v1/namespaces/${NS}/replicasets`)).body.items.length, (n) => n === 0, 15_000);
-        await server.call("DELETE", `/api/v1/namespaces/${NS}/pods`);
-        const left = await eventually(
-          async () => [...(await agent!.agent.runtime.listContainers({ [LABEL_NODE]: NODE })), ...(await agent!.agent.runtime.listSandboxes({ [LABEL_NODE]: NODE }))],
-          (l) => l.length === 0,
-          30_000,
-        );
-        await agent.stop();
-        expect(left.map((c) => c.id)).toEqual([]);
-      }
-    } finally {
-      await Bun.$`ctr -n ${CTR_NS} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-      await Bun.$`ctr namespaces rm ${CTR_NS}`.nothrow().quiet();
-      await Bun.$`ip link del ${BRIDGE}`.nothrow().quiet();
-      await Bun.$`nft delete table ip tug-pods-${BRIDGE}`.nothrow().quiet();
-      rmSync(dataDir, { recursive: true, force: true });
-      await server?.cleanup();
-    }
+    // the deployment and its ReplicaSet first, so nothing recreates the pods deleted next
+    await fx?.stop(async (s) => {
+      await s.call("DELETE", `/apis/apps/v1/namespaces/${NS}/deployments/ticker`);
+      await eventually(async () => (await s.call("GET", `/apis/apps/v1/namespaces/${NS}/replicasets`)).body.items.length, (n) => n === 0, 15_000);
+      await s.call("DELETE", `/api/v1/namespaces/${NS}/pods`);
+    });
   }, 60_000);
 
   test("apply a deployment; rollout status follows it to done; get -o wide shows it running", async () => {

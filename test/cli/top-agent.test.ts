@@ -5,23 +5,14 @@
 // figures for that node and pod.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startAgent, type RunningAgent } from "../../cli/agent.ts";
-import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
-import { startTestServer, type TestServer } from "../api/harness.ts";
+import { startServerWithAgent, type ServerWithAgent } from "../node-agent/agent-fixture.ts";
 import { findKubectl, kubectl, type Kubectl } from "../compat/kubectl.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "../node-agent/requirements.ts";
-import { TEST_IMAGE, testImageTar } from "../node-agent/test-image.ts";
+import { TEST_IMAGE } from "../node-agent/test-image.ts";
 import { eventually } from "../support.ts";
 import { tug } from "./cli-harness.ts";
 
 const skip = missing([NEED_ROOT, NEED_CONTAINERD, NEED_CNI, NEED_BUSYBOX], "tug top with an agent");
-const NODE = `cli-top-${process.pid}`;
-const NS = `cli-top-${process.pid}`;
-const BRIDGE = `tgt${process.pid % 10000}`;
-const CTR_NS = `tug-top-${process.pid}`;
 
 /** The millicores in a top row's CPU(cores) column for `name`, or undefined when the row is not there. */
 function cpuOf(stdout: string, name: string): number | undefined {
@@ -30,30 +21,17 @@ function cpuOf(stdout: string, name: string): number | undefined {
 }
 
 describe.skipIf(!!skip)("top with a real agent", () => {
-  let server: TestServer;
-  let agent: RunningAgent | undefined;
-  let dataDir: string;
+  let fx: ServerWithAgent | undefined;
   let kc: string;
+  let NS: string;
+  let NODE: string;
   let k: Kubectl | undefined;
 
   beforeAll(async () => {
-    server = await startTestServer(undefined, { nodeGracePeriodMs: 60_000 });
+    fx = await startServerWithAgent("top", { waitReady: false });
+    ({ namespace: NS, node: NODE } = fx);
+    const server = fx.server;
     kc = server.kubeconfig;
-    dataDir = mkdtempSync(join(tmpdir(), "tug-top-agent-"));
-    agent = await startAgent({
-      servers: [server.url],
-      token: await server.tokens.issueNodeCredential(NODE, { consent: true }),
-      caPem: server.caPem,
-      nodeName: NODE,
-      dataDir,
-      runtime: "containerd",
-      containerdNamespace: CTR_NS,
-      bridge: BRIDGE,
-      nodeStatusPeriodMs: 2000,
-      log: () => undefined,
-    });
-    await agent.agent.runtime.importImage(await testImageTar());
-    expect((await server.call("POST", "/api/v1/namespaces", { metadata: { name: NS } })).status).toBe(201);
     const pod = {
       apiVersion: "v1",
       kind: "Pod",
@@ -67,26 +45,8 @@ describe.skipIf(!!skip)("top with a real agent", () => {
   }, 60_000);
 
   afterAll(async () => {
-    try {
-      k?.cleanup();
-      if (agent) {
-        await server.call("DELETE", `/api/v1/namespaces/${NS}/pods/burner`);
-        const left = await eventually(
-          async () => [...(await agent!.agent.runtime.listContainers({ [LABEL_NODE]: NODE })), ...(await agent!.agent.runtime.listSandboxes({ [LABEL_NODE]: NODE }))],
-          (l) => l.length === 0,
-          30_000,
-        );
-        await agent.stop();
-        expect(left.map((c) => c.id)).toEqual([]);
-      }
-    } finally {
-      await Bun.$`ctr -n ${CTR_NS} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-      await Bun.$`ctr namespaces rm ${CTR_NS}`.nothrow().quiet();
-      await Bun.$`ip link del ${BRIDGE}`.nothrow().quiet();
-      await Bun.$`nft delete table ip tug-pods-${BRIDGE}`.nothrow().quiet();
-      rmSync(dataDir, { recursive: true, force: true });
-      await server?.cleanup();
-    }
+    k?.cleanup();
+    await fx?.stop((s) => s.call("DELETE", `/api/v1/namespaces/${NS}/pods/burner`).then(() => undefined));
   }, 60_000);
 
   test("tug top nodes and pods print the node's and the burning pod's usage", async () => {
