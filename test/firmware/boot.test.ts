@@ -7,6 +7,9 @@
 // network) and turns Ready. The agent unit only starts once the first-boot
 // unit has written its env file, so a Ready node named after --hostname
 // proves the first boot ran.
+// Both modes: `image` writes the root filesystem offline; `bootfs` leaves it
+// alone and the Imager-style systemd.run= hook installs tug on the first boot,
+// then reboots (qemu exits on it: -no-reboot) and the second boot joins.
 // Cold, the guest root is built first (mmdebstrap under qemu-user, minutes);
 // it is cached in test/firmware/.cache.
 
@@ -23,12 +26,55 @@ import { startHostServer, type HostServer } from "./boot/host-server.ts";
 const SCRIPT = join(import.meta.dir, "../../firmware-scripts/prepare-image.sh");
 const skip = missing([NEED_ROOT, NEED_IMAGE_TOOLS, NEED_BOOT_TOOLS], "boot test (arm64 image under qemu-system-aarch64)");
 const work = mkdtempSync(join(tmpdir(), "tug-boot-"));
-const NODE = `pi-boot-${process.pid}`;
 let root = "";
 let server: HostServer | undefined;
-let vm: Vm | undefined;
+const vms: Vm[] = [];
 
 const ready = (n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+const fatOf = (img: string) => `${img}@@${BOOT_START * SECTOR}`;
+
+/** A fresh image of the cached root, prepared by prepare-image.sh in `mode` for node `name`. */
+async function prepared(name: string, mode: "image" | "bootfs"): Promise<string> {
+  const img = join(work, `${name}.img`);
+  const binMiB = Math.ceil(statSync(binaryPath("arm64")).size / 1048576);
+  await makeBootImage(img, root, binMiB + 128);
+  const r = await sh(["sh", SCRIPT, "--image", img, "--mode", mode, "--server", server!.guestUrl, "--token", server!.token, "--hostname", name, "--binary", binaryPath("arm64")]);
+  expect(r.err).toBe("");
+  expect(r.code).toBe(0);
+  return img;
+}
+
+async function started(img: string, log: string): Promise<Vm> {
+  const vm = await boot(img, root, join(work, log));
+  vms.push(vm);
+  return vm;
+}
+
+/** Waits for node `name` to be Ready while the VM runs; the failure message carries the console. */
+async function joinsReady(vm: Vm, name: string): Promise<any> {
+  let node: any;
+  const end = Date.now() + 300_000;
+  while (Date.now() < end && vm.proc.exitCode === null) {
+    const nodes = await server!.get("/api/v1/nodes").catch(() => ({ items: [] }));
+    node = nodes.items?.find((n: any) => n.metadata?.name === name);
+    if (node && ready(node)) break;
+    await Bun.sleep(2000);
+  }
+  const why = `node ${name}: ${JSON.stringify(node?.status?.conditions ?? "not registered")}; console tail: ${vm.console().slice(-1500)}`;
+  expect(node ? ready(node) : false, why).toBe(true);
+  expect(node.status.nodeInfo?.architecture).toBe("arm64");
+  // qemu's user network gives the guest 10.0.2.15: the node is the VM, not this host.
+  expect(node.status.addresses?.find((a: any) => a.type === "InternalIP")?.address).toBe("10.0.2.15");
+  // The first-boot unit said what it did on the console.
+  expect(vm.console()).toContain(`tug-firstboot: join settings in /etc/systemd/system/tug-agent.service.env, hostname ${name}`);
+  return node;
+}
+
+/** The token left the FAT (firstboot.sh syncs before the agent starts, so the image file shows it). */
+async function expectTokenGone(img: string): Promise<void> {
+  expect((await sh(["mdir", "-b", "-i", fatOf(img), "::tug"])).out.toLowerCase()).not.toContain("join.env");
+  expect((await sh(["mtype", "-i", fatOf(img), "::tug/join.env"])).code).not.toBe(0);
+}
 
 describe.skipIf(!!skip)("an arm64 image boots and its agent joins", () => {
   beforeAll(async () => {
@@ -38,40 +84,35 @@ describe.skipIf(!!skip)("an arm64 image boots and its agent joins", () => {
   }, 900_000);
 
   afterAll(async () => {
-    await vm?.stop();
+    for (const vm of vms) await vm.stop();
     await server?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("first boot under TCG: the node registers and shows Ready", async () => {
-    const img = join(work, "pi.img");
-    const binMiB = Math.ceil(statSync(binaryPath("arm64")).size / 1048576);
-    await makeBootImage(img, root, binMiB + 128);
-    const prepared = await sh(["sh", SCRIPT, "--image", img, "--server", server!.guestUrl, "--token", server!.token, "--hostname", NODE, "--binary", binaryPath("arm64")]);
-    expect(prepared.err).toBe("");
-    expect(prepared.code).toBe(0);
-
-    const log = join(work, "console.log");
-    vm = await boot(img, root, log);
-    let node: any;
-    const end = Date.now() + 300_000;
-    while (Date.now() < end && vm.proc.exitCode === null) {
-      const nodes = await server!.get("/api/v1/nodes").catch(() => ({ items: [] }));
-      node = nodes.items?.find((n: any) => n.metadata?.name === NODE);
-      if (node && ready(node)) break;
-      await Bun.sleep(2000);
-    }
-    const why = `node ${NODE}: ${JSON.stringify(node?.status?.conditions ?? "not registered")}; console tail: ${vm.console().slice(-1500)}`;
-    expect(node ? ready(node) : false, why).toBe(true);
-    expect(node.status.nodeInfo?.architecture).toBe("arm64");
-    // qemu's user network gives the guest 10.0.2.15: the node is the VM, not this host.
-    expect(node.status.addresses?.find((a: any) => a.type === "InternalIP")?.address).toBe("10.0.2.15");
-    // The first-boot unit said what it did on the console, and the token left the FAT
-    // (firstboot.sh syncs before the agent starts, so the image file already shows it).
-    expect(vm.console()).toContain(`tug-firstboot: join settings in /etc/systemd/system/tug-agent.service.env, hostname ${NODE}`);
+  test("image mode, first boot under TCG: the node registers and shows Ready", async () => {
+    const name = `pi-image-${process.pid}`;
+    const img = await prepared(name, "image");
+    const vm = await started(img, "image.console.log");
+    await joinsReady(vm, name);
     await vm.stop();
-    const fat = `${img}@@${BOOT_START * SECTOR}`;
-    expect((await sh(["mdir", "-b", "-i", fat, "::tug"])).out.toLowerCase()).not.toContain("join.env");
-    expect((await sh(["mtype", "-i", fat, "::tug/join.env"])).code).not.toBe(0);
+    await expectTokenGone(img);
   }, 400_000);
+
+  test("bootfs mode: firstrun installs tug from the boot partition and reboots; the next boot joins", async () => {
+    const name = `pi-bootfs-${process.pid}`;
+    const img = await prepared(name, "bootfs");
+    const first = await started(img, "bootfs-1.console.log");
+    const exited = await Promise.race([first.proc.exited.then(() => true), Bun.sleep(300_000).then(() => false)]);
+    expect(exited, `the systemd.run= boot did not reboot; console tail: ${first.console().slice(-1500)}`).toBe(true);
+    // firstrun.sh took its hook out of cmdline.txt and the installed files off the FAT.
+    const cmdline = (await sh(["mtype", "-i", fatOf(img), "::cmdline.txt"])).out;
+    expect(cmdline).not.toContain("systemd.run");
+    expect(cmdline).toContain("cgroup_memory=1 cgroup_enable=memory");
+    expect((await sh(["mtype", "-i", fatOf(img), "::tug/tug"])).code).not.toBe(0);
+
+    const second = await started(img, "bootfs-2.console.log");
+    await joinsReady(second, name);
+    await second.stop();
+    await expectTokenGone(img);
+  }, 700_000);
 });

@@ -4,7 +4,7 @@
 // and booted under qemu-system-aarch64 (TCG) the way the Pi firmware would:
 // the kernel command line comes from the image's cmdline.txt.
 
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Need } from "../../node-agent/requirements.ts";
 import { BOOT_START, ROOT_START, SECTOR, CMDLINE, sh } from "../pi-image.ts";
@@ -32,6 +32,7 @@ export async function guestRoot(): Promise<string> {
   const dir = join(CACHE, `rootfs-${key}`);
   if (existsSync(dir)) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
+  mkdirSync(CACHE, { recursive: true }); // mmdebstrap wants the target's parent to exist
   rmSync(tmp, { recursive: true, force: true });
   try {
     await must(["sh", join(HERE, "build-rootfs.sh"), tmp]);
