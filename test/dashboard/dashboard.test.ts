@@ -5,29 +5,24 @@
 // log, sign out. Screenshots land in test/dashboard/artifacts/.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { startAgent, type RunningAgent } from "../../cli/agent.ts";
-import { LABEL_NODE } from "../../node-agent/runtime/runtime.ts";
-import { startTestServer, type TestServer } from "../api/harness.ts";
+import type { TestServer } from "../api/harness.ts";
 import { eventually } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "../node-agent/requirements.ts";
-import { TEST_IMAGE, testImageTar } from "../node-agent/test-image.ts";
+import { startServerWithAgent, type ServerWithAgent } from "../node-agent/agent-fixture.ts";
+import { TEST_IMAGE } from "../node-agent/test-image.ts";
 import { launchChromium, navigate, NEED_CHROMIUM, type LaunchedBrowser } from "./browser.ts";
 
 const skip = missing([NEED_CHROMIUM, NEED_ROOT, NEED_CONTAINERD, NEED_CNI, NEED_BUSYBOX], "dashboard in Chromium");
 const ARTIFACTS = join(import.meta.dir, "artifacts");
-const node = `dash-${process.pid}`;
-const ns = `dash-${process.pid}`;
-const ctrNs = `tug-dash-${process.pid}`;
-const bridge = `tgd${process.pid % 100000}`;
 const SIZES = { desktop: { width: 1280, height: 860 }, phone: { width: 360, height: 740 } };
 
+let cluster: ServerWithAgent | undefined;
 let server: TestServer;
-let agent: RunningAgent | undefined;
-let agentDir: string;
+let node: string;
+let ns: string;
 let chromium: LaunchedBrowser | undefined;
 let page: Page;
 
@@ -42,23 +37,9 @@ async function shoot(name: string): Promise<void> {
 describe.skipIf(!!skip)("dashboard", () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startTestServer(undefined, { nodeGracePeriodMs: 60_000 });
-    agentDir = mkdtempSync(join(tmpdir(), "tug-dash-agent-"));
-    agent = await startAgent({
-      servers: [server.url],
-      token: await server.tokens.issueNodeCredential(node, { consent: true }),
-      caPem: server.caPem,
-      nodeName: node,
-      dataDir: agentDir,
-      runtime: "containerd",
-      containerdNamespace: ctrNs,
-      bridge,
-      serviceProxy: "off",
-      nodeStatusPeriodMs: 2000,
-      log: () => undefined,
-    });
-    await agent.agent.runtime.importImage(await testImageTar());
-    expect((await server.call("POST", "/api/v1/namespaces", { metadata: { name: ns } })).status).toBe(201);
+    // The page signs in before the node turns Ready: it must show it appear live.
+    cluster = await startServerWithAgent("dash", { waitReady: false });
+    ({ server, node, namespace: ns } = cluster);
     const deployment = {
       metadata: { name: "ticker", labels: { app: "ticker" } },
       spec: {
@@ -85,20 +66,13 @@ describe.skipIf(!!skip)("dashboard", () => {
 
   afterAll(async () => {
     await chromium?.close();
-    if (agent) {
-      // The deployment first, so no ReplicaSet brings the pods back.
+    // The deployment first, so no ReplicaSet brings the pods back.
+    await cluster?.stop(async () => {
       await server.call("DELETE", `/apis/apps/v1/namespaces/${ns}/deployments/ticker`, { propagationPolicy: "Foreground" });
       await server.call("DELETE", `/api/v1/namespaces/${ns}/services/ticker`);
       await eventually(() => server.call("GET", `/apis/apps/v1/namespaces/${ns}/replicasets`), (r) => r.body.items?.length === 0, 15_000);
       await server.call("DELETE", `/api/v1/namespaces/${ns}/pods`);
-      await eventually(async () => (await agent!.agent.runtime.listContainers({ [LABEL_NODE]: node })).length + (await agent!.agent.runtime.listSandboxes({ [LABEL_NODE]: node })).length, (n) => n === 0, 30_000).catch(() => undefined);
-      await agent.stop();
-    }
-    await server?.cleanup();
-    await Bun.$`ctr -n ${ctrNs} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-    await Bun.$`ctr namespaces rm ${ctrNs}`.nothrow().quiet();
-    await Bun.$`ip link del ${bridge}`.nothrow().quiet();
-    if (agentDir) rmSync(agentDir, { recursive: true, force: true });
+    });
   }, 60_000);
 
   test("a wrong token is refused; the admin token signs in and the node appears live", async () => {
