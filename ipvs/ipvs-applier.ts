@@ -1,7 +1,9 @@
 // The IPVS dataplane applier: makes a node's kernel match a DataplanePlan.
 // One pass, in this order, every step safe to repeat:
-//   1. `ipvsadm -Sn`: the kernel's table (this also loads ip_vs), then, once
-//      per applier, the IPVS sysctls;
+//   1. the kernel's table: /proc/net/ip_vs in one read, or `ipvsadm -Sn`
+//      (one query per service, but it also loads ip_vs) while that file is
+//      absent, and once to learn the tick rate of /proc's affinity timeouts;
+//      then, once per applier, the IPVS sysctls;
 //   2. the dummy interface holds exactly plan.vips as /32 (`ip -batch -`);
 //   3. the masquerade table `ip tug-ipvs` (`nft -f -`, atomic), only when its
 //      text changed since this applier last loaded it or the table is gone;
@@ -16,7 +18,8 @@ import type { ApplyReport, CommandOutput, CommandRunner, DataplanePlan, ProxyApp
 import { planIpvsDiff } from "./ipvs-diff.ts";
 import { IPVS_NFT_TABLE, planIpvsMasquerade, planIpvsMasqueradeRemoval } from "./ipvs-masquerade.ts";
 import { parseIpvsadmSave, writeIpvsadmRestore } from "./ipvsadm-format.ts";
-import { realServerKey, virtualServerKey } from "./virtual-server.ts";
+import { parseProcIpVs, PROC_IP_VS } from "./proc-ip-vs.ts";
+import { realServerKey, virtualServerKey, type VirtualServer } from "./virtual-server.ts";
 
 export const IPVS_DUMMY_INTERFACE = "tug-ipvs0";
 
@@ -45,6 +48,8 @@ export class IpvsApplier implements ProxyApplier {
   private prepared = false;
   /** The ruleset this applier last loaded: not loaded again while it is the same and the table is there. */
   private lastRuleset: string | undefined;
+  /** The kernel's CONFIG_HZ, learnt the first time /proc/net/ip_vs shows a persistent service. */
+  private ticksPerSecond: number | undefined;
 
   constructor(options: IpvsApplierOptions) {
     this.run = options.run;
@@ -52,8 +57,26 @@ export class IpvsApplier implements ProxyApplier {
     this.table = options.nftTable ?? IPVS_NFT_TABLE;
   }
 
+  private async kernelTable(): Promise<VirtualServer[]> {
+    const proc = await this.run(["cat", PROC_IP_VS], { timeoutMs: TIMEOUT_MS });
+    if (proc.exitCode !== 0) return this.ipvsadmTable();
+    if (this.ticksPerSecond !== undefined) return parseProcIpVs(proc.stdout, this.ticksPerSecond);
+    const inTicks = parseProcIpVs(proc.stdout);
+    const sticky = inTicks.find((vs) => vs.persistent !== undefined);
+    if (!sticky) return inTicks;
+    // /proc gives the affinity timeout in kernel ticks: learn the tick rate once, from ipvsadm's seconds.
+    const table = await this.ipvsadmTable();
+    const seconds = table.find((vs) => virtualServerKey(vs) === virtualServerKey(sticky))?.persistent;
+    if (seconds) this.ticksPerSecond = Math.round(sticky.persistent! / seconds);
+    return table;
+  }
+
+  private async ipvsadmTable(): Promise<VirtualServer[]> {
+    return parseIpvsadmSave((await this.check(["ipvsadm", "-Sn"])).stdout);
+  }
+
   async apply(plan: DataplanePlan): Promise<ApplyReport> {
-    const current = parseIpvsadmSave((await this.check(["ipvsadm", "-Sn"])).stdout);
+    const current = await this.kernelTable();
     if (!this.prepared) await this.check(["sysctl", "-w", ...IPVS_SYSCTLS]);
     let changes = await this.applyVips(plan.vips);
     this.prepared = true;

@@ -27,11 +27,18 @@ class FakeNode {
   sysctls = new Map<string, string>();
   /** What the next `ipvsadm -R` prints on stderr (it still exits 0, as the real one does). */
   restoreStderr = "";
+  /** /proc/net/ip_vs exists once ip_vs is loaded; ipvsadm loads it. */
+  ipVsLoaded = false;
 
   run: CommandRunner = async (argv, options) => {
     this.calls.push({ argv, ...(options?.input !== undefined ? { input: options.input } : {}) });
     const input = options?.input ?? "";
     const cmd = argv.join(" ");
+    if (cmd === "cat /proc/net/ip_vs") {
+      if (!this.ipVsLoaded) return fail("cat: /proc/net/ip_vs: No such file or directory");
+      return ok(procIpVs([...this.ipvs].reverse()));
+    }
+    if (argv[0] === "ipvsadm") this.ipVsLoaded = true;
     if (cmd === "ipvsadm -Sn") {
       // The kernel lists services in hash order: newest first here, the parser must not care.
       return ok([...this.ipvs].reverse().map((vs) => writeIpvsadmRestore(planIpvsDiff([], [vs]))).join(""));
@@ -130,6 +137,18 @@ class FakeNode {
   }
 }
 
+/** The table as the kernel writes /proc/net/ip_vs, on a kernel with CONFIG_HZ=250 (affinity in ticks). */
+function procIpVs(services: VirtualServer[]): string {
+  const hex = (address: string, port: number) =>
+    `${address.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("").toUpperCase()}:${port.toString(16).padStart(4, "0").toUpperCase()}`;
+  const lines = ["IP Virtual Server version 1.2.1 (size=4096)", "Prot LocalAddress:Port Scheduler Flags", "  -> RemoteAddress:Port Forward Weight ActiveConn InActConn"];
+  for (const vs of services) {
+    lines.push(`${vs.protocol.toUpperCase()}  ${hex(vs.address, vs.port)} ${vs.scheduler} ${vs.persistent !== undefined ? `persistent ${vs.persistent * 250} FFFFFFFF` : ""}`);
+    for (const r of vs.realServers) lines.push(`  -> ${hex(r.address, r.port)}      Masq    ${String(r.weight).padEnd(6)} 0          0         `);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 const web = (reals: string[], extra: Partial<VirtualServer> = {}): VirtualServer => ({
   protocol: "tcp",
   address: "10.43.0.10",
@@ -152,6 +171,7 @@ test("first pass: sysctls, the dummy interface with the VIPs, the masquerade tab
   const p = plan([web(["10.42.1.2", "10.42.2.2"]), nodePort(["10.42.1.2"])]);
   expect(await applier.apply(p)).toEqual({ changes: 1 + 1 + 1 + 5, pending: false });
   expect(node.commands()).toEqual([
+    "cat /proc/net/ip_vs",
     "ipvsadm -Sn",
     "sysctl -w net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1",
     "ip -o -4 addr show dev tug-ipvs0",
@@ -179,7 +199,7 @@ test("an unchanged plan only reads: no ipvsadm -R, no nft load, no address chang
   await applier.apply(p);
   node.calls = [];
   expect(await applier.apply(structuredClone(p))).toEqual({ changes: 0, pending: false });
-  expect(node.commands()).toEqual(["ipvsadm -Sn", "ip -o -4 addr show dev tug-ipvs0", "nft list chain ip tug-ipvs postrouting"]);
+  expect(node.commands()).toEqual(["cat /proc/net/ip_vs", "ip -o -4 addr show dev tug-ipvs0", "nft list chain ip tug-ipvs postrouting"]);
 });
 
 test("a removed endpoint is drained to weight 0, then deleted on the next pass; an added one is added at once", async () => {
@@ -204,6 +224,22 @@ test("services: a removed one is deleted at once, a changed affinity is edited w
   await applier.apply(plan([web(["10.42.1.2"], { persistent: 60 })]));
   expect(node.inputOf("ipvsadm -R")).toBe("-D -t 192.168.5.1:30080\n-E -t 10.43.0.10:80 -s rr -p 60\n");
   expect(node.ipvs).toEqual([web(["10.42.1.2"], { persistent: 60 })]);
+});
+
+test("the table comes from /proc/net/ip_vs; ipvsadm -Sn once, to learn the tick rate of its affinity timeouts", async () => {
+  const p = plan([web(["10.42.1.2"]), nodePort(["10.42.1.2"])]);
+  await applier.apply(p); // ip_vs not loaded yet: ipvsadm -Sn reads (and loads it)
+  node.calls = [];
+  expect(await applier.apply(p)).toEqual({ changes: 0, pending: false });
+  expect(node.commands().filter((c) => c.startsWith("cat") || c.startsWith("ipvsadm"))).toEqual(["cat /proc/net/ip_vs", "ipvsadm -Sn"]);
+  node.calls = [];
+  expect(await applier.apply(p)).toEqual({ changes: 0, pending: false });
+  expect(node.commands().filter((c) => c.startsWith("cat") || c.startsWith("ipvsadm"))).toEqual(["cat /proc/net/ip_vs"]);
+  // A changed timeout is seen through /proc alone, in seconds.
+  node.ipvs = node.ipvs.map((vs) => (vs.persistent ? { ...vs, persistent: 60 } : vs));
+  node.calls = [];
+  await applier.apply(p);
+  expect(node.inputOf("ipvsadm -R")).toBe("-E -t 192.168.5.1:30080 -s rr -p 10800\n");
 });
 
 test("the applier owns the whole IPVS table: a virtual server someone else made is deleted", async () => {
@@ -243,7 +279,13 @@ test("ipvsadm -R exits 0 on a failing line: any stderr throws one line naming th
 });
 
 test("a failing command throws one line with its stderr", async () => {
-  const run: CommandRunner = async (argv) => (argv[0] === "ipvsadm" ? fail("Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n", 2) : ok());
+  // A kernel without IP_VS: no /proc/net/ip_vs, and ipvsadm cannot load it.
+  const run: CommandRunner = async (argv) =>
+    argv[0] === "cat"
+      ? fail("cat: /proc/net/ip_vs: No such file or directory")
+      : argv[0] === "ipvsadm"
+        ? fail("Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n", 2)
+        : ok();
   const err = await new IpvsApplier({ run }).apply(plan([])).catch((e: Error) => e);
   expect((err as Error).message).toBe("ipvsadm -Sn failed (exit 2): Can't initialize ipvs: Protocol not available; Are you sure that IP Virtual Server is built in the kernel or as module?");
 });
