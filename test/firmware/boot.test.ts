@@ -14,18 +14,21 @@
 // it is cached in test/firmware/.cache.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { missing, NEED_ROOT } from "../node-agent/requirements.ts";
 import { binaryPath, ensureBinaries } from "../build/binaries.ts";
-import { BOOT_START, NEED_IMAGE_TOOLS, SECTOR, sh } from "./pi-image.ts";
+import { BOOT_START, NEED_IMAGE_TOOLS, reader, ROOT_START, SECTOR, sh } from "./pi-image.ts";
 import { boot, guestRoot, makeBootImage, NEED_BOOT_TOOLS, type Vm } from "./boot/guest.ts";
 import { startHostServer, type HostServer } from "./boot/host-server.ts";
 
 const SCRIPT = join(import.meta.dir, "../../firmware-scripts/prepare-image.sh");
 const skip = missing([NEED_ROOT, NEED_IMAGE_TOOLS, NEED_BOOT_TOOLS], "boot test (arm64 image under qemu-system-aarch64)");
 const work = mkdtempSync(join(tmpdir(), "tug-boot-"));
+const SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq8l0Zr2b7lDdX0e9ZkQm6nq4kQ6p0m1v3qW9Xy6Zt0 me@laptop";
+const sshKeyFile = join(work, "key.pub");
+writeFileSync(sshKeyFile, `${SSH_KEY}\n`);
 let root = "";
 let server: HostServer | undefined;
 const vms: Vm[] = [];
@@ -38,7 +41,7 @@ async function prepared(name: string, mode: "image" | "bootfs"): Promise<string>
   const img = join(work, `${name}.img`);
   const binMiB = Math.ceil(statSync(binaryPath("arm64")).size / 1048576);
   await makeBootImage(img, root, binMiB + 128);
-  const r = await sh(["sh", SCRIPT, "--image", img, "--mode", mode, "--server", server!.guestUrl, "--token", server!.token, "--hostname", name, "--binary", binaryPath("arm64")]);
+  const r = await sh(["sh", SCRIPT, "--image", img, "--mode", mode, "--server", server!.guestUrl, "--token", server!.token, "--hostname", name, "--ssh-key", sshKeyFile, "--binary", binaryPath("arm64")]);
   expect(r.err).toBe("");
   expect(r.code).toBe(0);
   return img;
@@ -70,10 +73,25 @@ async function joinsReady(vm: Vm, name: string): Promise<any> {
   return node;
 }
 
-/** The token left the FAT (firstboot.sh syncs before the agent starts, so the image file shows it). */
-async function expectTokenGone(img: string): Promise<void> {
+/**
+ * After the VM stopped: the token left the FAT (firstboot.sh syncs before the agent starts),
+ * and the root holds what the first boot wrote (its ext4 journal replayed first).
+ */
+async function expectFirstBootResult(img: string, name: string): Promise<void> {
   expect((await sh(["mdir", "-b", "-i", fatOf(img), "::tug"])).out.toLowerCase()).not.toContain("join.env");
   expect((await sh(["mtype", "-i", fatOf(img), "::tug/join.env"])).code).not.toBe(0);
+  // e2fsck cannot replay a journal at an offset (it re-opens the device without it): copy the root out.
+  const part = `${img}.rootfs`;
+  const copied = await sh(["dd", `if=${img}`, `of=${part}`, "bs=4M", `skip=${ROOT_START * SECTOR}`, "iflag=skip_bytes", "conv=sparse", "status=none"]);
+  expect(copied.code, copied.err).toBe(0);
+  const fsck = await sh(["e2fsck", "-fy", part]);
+  expect(fsck.code, fsck.out + fsck.err).toBeLessThan(2); // 0 clean, 1 fixed (the journal of a killed VM)
+  const root = reader(img, part);
+  const env = "/etc/systemd/system/tug-agent.service.env";
+  expect((await root.stat(env))?.mode).toBe("0600");
+  expect(await root.rootFile(env)).toContain(`TUG_TOKEN=${server!.token}`);
+  expect((await root.rootFile("/etc/hostname")).trim()).toBe(name);
+  expect(await root.rootFile("/root/.ssh/authorized_keys")).toContain(SSH_KEY);
 }
 
 describe.skipIf(!!skip)("an arm64 image boots and its agent joins", () => {
@@ -95,7 +113,7 @@ describe.skipIf(!!skip)("an arm64 image boots and its agent joins", () => {
     const vm = await started(img, "image.console.log");
     await joinsReady(vm, name);
     await vm.stop();
-    await expectTokenGone(img);
+    await expectFirstBootResult(img, name);
   }, 400_000);
 
   test("bootfs mode: firstrun installs tug from the boot partition and reboots; the next boot joins", async () => {
@@ -113,6 +131,6 @@ describe.skipIf(!!skip)("an arm64 image boots and its agent joins", () => {
     const second = await started(img, "bootfs-2.console.log");
     await joinsReady(second, name);
     await second.stop();
-    await expectTokenGone(img);
+    await expectFirstBootResult(img, name);
   }, 700_000);
 });

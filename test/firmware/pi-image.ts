@@ -72,10 +72,9 @@ export async function makePiImage(path: string, opts: PiImageOptions = {}): Prom
   }
 }
 
-/** The offline view of an image. */
-export function reader(path: string) {
+/** The offline view of an image; `rootfs` names the root filesystem when it was copied out of it. */
+export function reader(path: string, rootfs = `${path}?offset=${ROOT_START * SECTOR}`) {
   const boot = `${path}@@${BOOT_START * SECTOR}`;
-  const rootfs = `${path}?offset=${ROOT_START * SECTOR}`;
   return {
     /** A file on bootfs, or undefined when absent. */
     async bootFile(name: string): Promise<string | undefined> {
