@@ -113,11 +113,15 @@ export class Cluster {
     if (ready.status !== 200) throw new Error(`tug server on ${n.netns} is not ready: see ${this.dir}/logs`);
   }
 
-  /** SIGTERM the server (its embedded agent stops with it; pods stay, as agents leave them on purpose). */
-  async stopServer(): Promise<void> {
+  /**
+   * Stops the server with SIGTERM, or kills it outright with SIGKILL (a crash: no
+   * goodbye to the agents). Its embedded agent goes with it; pods stay, as agents
+   * leave them on purpose.
+   */
+  async stopServer(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const p = this.node(0).proc;
     if (!p) return;
-    p.kill("SIGTERM");
+    p.kill(signal);
     await Promise.race([p.exited, Bun.sleep(10_000)]);
     p.kill("SIGKILL");
     await p.exited;

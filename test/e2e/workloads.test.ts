@@ -1,8 +1,8 @@
 // The cluster doing its job, on three real nodes (see cluster.ts): a
 // Deployment behind a Service reachable from every node and from outside, a
 // rolling update and a rollback with no failed request, scale to zero and
-// back, a DaemonSet, a Job, resource-aware scheduling, and a server restart
-// that leaves every container running. Ordered tests share one cluster.
+// back, a DaemonSet, a Job, resource-aware scheduling, and a server killed
+// and restarted that leaves every container running. Ordered tests share one cluster.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseQuantity, quantityToNumber } from "../../core/resources/quantity.ts";
@@ -171,11 +171,11 @@ describe.skipIf(!!skip)("a 3-node cluster runs workloads", () => {
     await c.api("DELETE", "/api/v1/namespaces/default/pods/too-big");
   }, 90_000);
 
-  test("restarting the server restarts no container on any node", async () => {
+  test("killing the server (SIGKILL) and starting it again restarts no container on any node", async () => {
     const before = await podsOf(c, "web");
     const state = (ps: any[]) => ps.map((p) => `${p.metadata.name} ${p.status.containerStatuses?.[0]?.containerID} restarts=${p.status.containerStatuses?.[0]?.restartCount}`).sort();
     expect(before.length).toBe(6);
-    await c.stopServer();
+    await c.stopServer("SIGKILL");
     // While the server is down, the pods keep serving: the proxies keep their last rules.
     expect(await c.get(1, `http://${before[0].status.podIP}:8080/`)).toStartWith("v1 ");
     await c.startServer();

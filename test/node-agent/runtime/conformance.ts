@@ -6,7 +6,7 @@
 // include the pid, so parallel runs never collide; afterAll removes it all.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBusyboxImage } from "../../../node-agent/images/image-archive.ts";
@@ -242,6 +242,14 @@ export function runtimeConformance(name: string, make: () => Promise<ContainerRu
       expect(s.oomKilled).toBe(true);
     }, 30_000);
 
+    test("a CPU limit is the container's CFS quota: 250m is 25 ms of every 100 ms", async () => {
+      const s = spec("cpu", ["sleep", "30"], { cpuLimitMillis: 250 });
+      s.env = [{ name: "TUG_CPU_PROBE", value: s.id }];
+      const id = await start(s);
+      await waitState(id, "running");
+      expect(cfsQuotaOf(hostPidWithEnv(`TUG_CPU_PROBE=${s.id}`))).toBe("25000 100000");
+    }, 30_000);
+
     test("stop: a TERM handler exits promptly; a process ignoring TERM is killed after the grace period", async () => {
       const polite = await start(spec("polite", ["sh", "-c", 'trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done']));
       const stubborn = await start(spec("stubborn", ["sh", "-c", 'trap "" TERM; echo ready; while :; do sleep 1; done']));
@@ -364,4 +372,31 @@ export function runtimeConformance(name: string, make: () => Promise<ContainerRu
       expect((await rt.listSandboxes(mine)).map((s) => s.id)).toEqual([sandbox.id]);
     }, 30_000);
   });
+}
+
+/** The host PID of the process whose environment holds `entry` (a container's, seen from the host). */
+function hostPidWithEnv(entry: string): number {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(entry)) return Number(name);
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  throw new Error(`no process has ${entry} in its environment`);
+}
+
+/** "quota period" in microseconds of the CPU cgroup `pid` is in, on cgroup v2 (cpu.max) or v1 (cfs_quota_us, cfs_period_us). */
+function cfsQuotaOf(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+  const v1 = lines.map((l) => l.split(":")).find(([, controllers]) => controllers!.split(",").includes("cpu"));
+  if (!v1) return readFileSync(`/sys/fs/cgroup${lines.find((l) => l.startsWith("0::"))!.slice(3)}/cpu.max`, "utf8").trim();
+  // The v1 cpu hierarchy is mounted at /sys/fs/cgroup/cpu or /sys/fs/cgroup/cpu,cpuacct.
+  const mount = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" "))
+    .find((f) => f[f.indexOf("-") + 1] === "cgroup" && f[f.indexOf("-") + 3]!.split(",").includes("cpu"))![4]!;
+  const dir = `${mount}${v1[2]}`;
+  return `${readFileSync(`${dir}/cpu.cfs_quota_us`, "utf8").trim()} ${readFileSync(`${dir}/cpu.cfs_period_us`, "utf8").trim()}`;
 }
