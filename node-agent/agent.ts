@@ -4,7 +4,7 @@
 //
 //   link ──desired──▶ cache ──▶ workers ──▶ runtime (containerd | Docker) + CNI
 //     ▲                            │
-//     └──── node status, pod status (batched) ◀─┘
+//     └──── node status, pod status (batched), events ◀─┘
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -15,9 +15,11 @@ import { DesiredCache } from "./cache/desired-cache.ts";
 import type { AgentLink, DesiredState, PodStatusReport } from "./link/agent-link.ts";
 import { NodeReporter, type NodeReporterOptions } from "./node-status/node-reporter.ts";
 import { MetricsReporter } from "./node-status/metrics-reporter.ts";
-import { PodWorker, type PodNetwork } from "./pods/pod-worker.ts";
+import { PodWorker } from "./pods/pod-worker.ts";
+import type { PodNetwork } from "./pods/pod-sandbox.ts";
 import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime, type ContainerState } from "./runtime/runtime.ts";
 import { ImageKeeper } from "./images/image-keeper.ts";
+import { AgentEvents } from "./events/agent-events.ts";
 import { NodeServices, type NodeServicesOptions } from "./services/node-services.ts";
 
 export interface NodeAgentOptions {
@@ -43,6 +45,8 @@ export class NodeAgent {
   private readonly cache: DesiredCache;
   private readonly reporter: NodeReporter;
   private readonly metrics: MetricsReporter;
+  private readonly events: AgentEvents;
+  private nodeStarted = false;
   readonly images: ImageKeeper;
   readonly services: NodeServices | undefined;
   private desired: DesiredState = { pods: [], configMaps: new Map(), secrets: new Map() };
@@ -64,6 +68,7 @@ export class NodeAgent {
     this.reporter = new NodeReporter({ ...opts.node, link: opts.link, runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, nodeName: opts.nodeName, proxyMode: () => this.services?.proxyMode });
     this.metrics = new MetricsReporter({ nodeName: opts.nodeName, link: opts.link, runtime: opts.runtime, log: opts.log });
     this.images = new ImageKeeper({ runtime: opts.runtime, dataDir: opts.dataDir, log: opts.log, inUse: () => this.imagesInUse() });
+    this.events = new AgentEvents({ send: opts.link.reportEvents?.bind(opts.link), log: opts.log });
   }
 
   get nodeName(): string {
@@ -95,6 +100,7 @@ export class NodeAgent {
     });
     this.images.start();
     this.metrics.start();
+    this.events.start();
     this.timers.push(setInterval(() => this.kick(), this.opts.syncPeriodMs ?? 1000));
     this.timers.push(setInterval(() => void this.flushStatus(), this.opts.statusPeriodMs ?? 500));
     this.kick();
@@ -106,6 +112,7 @@ export class NodeAgent {
     await this.syncing;
     this.images.stop();
     this.metrics.stop();
+    this.events.stop();
     this.reporter.stop();
     await this.services?.stop();
     await this.opts.link.close();
@@ -124,6 +131,10 @@ export class NodeAgent {
   }
 
   private async nodeChanged(node: KubeObject): Promise<void> {
+    if (!this.nodeStarted && node.metadata.uid) {
+      this.nodeStarted = true;
+      this.events.record({ kind: "Node", namespace: "", name: this.opts.nodeName, uid: node.metadata.uid, type: "Normal", reason: "Starting", message: "Starting tug agent." });
+    }
     const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
     if (!cidr || cidr === this.networkCidr) return;
     await this.cache.savePodCidr(cidr);
@@ -206,6 +217,7 @@ export class NodeAgent {
             apiServerUrl: () => this.opts.link.apiServerUrl?.(),
             wake: () => this.kick(),
             dns: () => (this.services?.nameserver ? { nameserver: this.services.nameserver, clusterDomain: this.services.clusterDomain } : undefined),
+            event: this.events.record,
           },
           pod,
         );

@@ -12,7 +12,9 @@
 // slow agent costs at most the limit plus one frame of server memory.
 
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import { systemClock } from "../../core/clock.ts";
 import { TugError } from "../../core/errors.ts";
+import { RegistryEventRecorder } from "../../core/events/recorder.ts";
 import type { Informer } from "../../core/informer/informer.ts";
 import { encodeMessage, MESH_PATH, parseAgentMessage, type AgentMessage, type LogsRequest, type ServerMessage } from "../../core/mesh/messages.ts";
 import type { Registry } from "../../core/registry/registry.ts";
@@ -21,7 +23,7 @@ import { statusOf } from "../status.ts";
 import { LogRelay } from "./log-relay.ts";
 import { NodeMetrics } from "./node-metrics.ts";
 import { NodeViews, type HistoryLimits } from "./node-views.ts";
-import { upsertNode, writePodStatuses } from "./node-writes.ts";
+import { recordNodeEvents, upsertNode, writePodStatuses } from "./node-writes.ts";
 
 export interface MeshHubOptions {
   registry: Registry;
@@ -84,6 +86,8 @@ export class MeshHub {
   private readonly sessions = new Map<string, Session>();
   private readonly views: NodeViews;
   private readonly relay = new LogRelay();
+  /** The agents' Events, written as kubelet's (repeats folded into count). */
+  private readonly events: RegistryEventRecorder;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly pingMs: number;
   private readonly deadMs: number;
@@ -96,6 +100,7 @@ export class MeshHub {
     this.deadMs = opts.deadAfterMs ?? 10_000;
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
     this.views = new NodeViews(opts.informer, opts.history ?? {}, (node, frame) => this.deliver(node, frame));
+    this.events = new RegistryEventRecorder(opts.registry, { component: "kubelet", clock: systemClock, onError: (e) => this.opts.log(`mesh: writing an agent's event: ${errorText(e)}`) });
     this.timer = setInterval(() => this.tick(), Math.max(20, Math.min(this.pingMs, this.deadMs) / 4));
     this.websocket = {
       open: (ws) => this.opened(ws),
@@ -219,6 +224,13 @@ export class MeshHub {
       case "metrics":
         if (s.helloed) this.metrics.record(s.node, m);
         return;
+      case "events":
+        if (!s.helloed) return;
+        return recordNodeEvents(this.events, this.opts.informer, s.node, m.items, (item) => {
+          if (s.warned) return;
+          s.warned = true;
+          this.opts.log(`mesh: node ${s.node} sent an event about ${item.kind} ${item.namespace ? `${item.namespace}/` : ""}${item.name}, which is not its own; ignored (logged once per connection)`);
+        });
     }
   }
 

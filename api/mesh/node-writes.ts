@@ -1,11 +1,13 @@
 // What an agent writes through the mesh, done with the registry as the REST
 // API would: its Node (created when missing, labels/annotations merged, then
-// status) and its pods' status. Only the connected node's own Node and pods
-// are written (the NodeRestriction idea); the caller has authenticated it.
+// status), its pods' status, and the Events it records about them. Only the
+// connected node's own Node and pods are written (the NodeRestriction idea);
+// the caller has authenticated it.
 
 import { TugError } from "../../core/errors.ts";
 import type { Informer } from "../../core/informer/informer.ts";
-import type { PodStatusItem } from "../../core/mesh/messages.ts";
+import type { EventRecorder } from "../../core/events/recorder.ts";
+import type { AgentEvent, PodStatusItem } from "../../core/mesh/messages.ts";
 import type { Registry } from "../../core/registry/registry.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 
@@ -53,6 +55,23 @@ export async function writePodStatuses(registry: Registry, informer: Informer, n
       }
     }),
   );
+}
+
+/**
+ * Records the agent's Events (source.host = the node) about its own Node or
+ * pods bound to it. Events about objects that are gone or replaced (uid) are
+ * dropped; about another node's pod or Node, `foreign` is told.
+ */
+export function recordNodeEvents(recorder: EventRecorder, informer: Informer, node: string, items: AgentEvent[], foreign: (item: AgentEvent) => void): void {
+  for (const item of items) {
+    const obj = item.kind === "Node" ? informer.get("Node", "", item.name) : informer.get("Pod", item.namespace, item.name);
+    if (item.kind === "Node" ? item.name !== node : obj && (obj.spec as { nodeName?: string } | undefined)?.nodeName !== node) {
+      foreign(item);
+      continue;
+    }
+    if (!obj || obj.metadata.uid !== item.uid) continue;
+    recorder.record(obj, item.type, item.reason, item.message, { fieldPath: item.fieldPath, host: node, count: item.count });
+  }
 }
 
 function isCode(e: unknown, code: TugError["code"]): boolean {

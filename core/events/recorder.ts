@@ -11,9 +11,19 @@ import type { Registry } from "../registry/registry.ts";
 
 export type EventType = "Normal" | "Warning";
 
+/** What a node's agent adds to an Event: which container, which host, and how many repeats it coalesced. */
+export interface EventDetail {
+  /** e.g. "spec.containers{web}"; part of what makes two events the same. */
+  fieldPath?: string;
+  /** The node that saw it (source.host). */
+  host?: string;
+  /** Repeats this record stands for (default 1). */
+  count?: number;
+}
+
 export interface EventRecorder {
   /** Fire-and-forget: the write happens in the background, in call order. */
-  record(obj: KubeObject, type: EventType, reason: string, message: string): void;
+  record(obj: KubeObject, type: EventType, reason: string, message: string, detail?: EventDetail): void;
 }
 
 /** Remembers this many distinct events for de-duplication. */
@@ -35,10 +45,10 @@ export class RegistryEventRecorder implements EventRecorder {
     private readonly opts: RecorderOptions,
   ) {}
 
-  record(obj: KubeObject, type: EventType, reason: string, message: string): void {
-    const key = this.dedupKey(obj, type, reason, message);
+  record(obj: KubeObject, type: EventType, reason: string, message: string, detail: EventDetail = {}): void {
+    const key = this.dedupKey(obj, type, reason, message, detail);
     const before = this.inFlight.get(key) ?? Promise.resolve();
-    const next = before.then(() => this.write(obj, type, reason, message)).catch((e: unknown) => this.opts.onError?.(e));
+    const next = before.then(() => this.write(obj, type, reason, message, detail)).catch((e: unknown) => this.opts.onError?.(e));
     this.inFlight.set(key, next);
     void next.then(() => {
       if (this.inFlight.get(key) === next) this.inFlight.delete(key);
@@ -50,19 +60,20 @@ export class RegistryEventRecorder implements EventRecorder {
     while (this.inFlight.size) await Promise.all(this.inFlight.values());
   }
 
-  private dedupKey(obj: KubeObject, type: EventType, reason: string, message: string): string {
-    return `${obj.metadata.uid}|${type}|${reason}|${message}`;
+  private dedupKey(obj: KubeObject, type: EventType, reason: string, message: string, detail: EventDetail): string {
+    return `${obj.metadata.uid}|${detail.fieldPath ?? ""}|${type}|${reason}|${message}`;
   }
 
-  private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+  private async write(obj: KubeObject, type: EventType, reason: string, message: string, detail: EventDetail): Promise<void> {
     const now = rfc3339(this.opts.clock.now());
-    const dedupKey = this.dedupKey(obj, type, reason, message);
+    const dedupKey = this.dedupKey(obj, type, reason, message, detail);
+    const repeats = detail.count ?? 1;
     const known = this.seen.get(dedupKey);
     if (known) {
       try {
         await this.registry.store.update({ kind: "Event", namespace: known.namespace, name: known.name }, (ev) => ({
           ...ev,
-          count: ((ev.count as number | undefined) ?? 1) + 1,
+          count: ((ev.count as number | undefined) ?? 1) + repeats,
           lastTimestamp: now,
         }));
         // Refresh its place in the LRU order.
@@ -87,14 +98,15 @@ export class RegistryEventRecorder implements EventRecorder {
         uid: obj.metadata.uid,
         apiVersion: isKindName(obj.kind) ? apiVersionOf(obj.kind) : obj.apiVersion,
         resourceVersion: obj.metadata.resourceVersion,
+        ...(detail.fieldPath ? { fieldPath: detail.fieldPath } : {}),
       },
       reason,
       message,
       type,
-      count: 1,
+      count: repeats,
       firstTimestamp: now,
       lastTimestamp: now,
-      source: { component: this.opts.component },
+      source: { component: this.opts.component, ...(detail.host ? { host: detail.host } : {}) },
       reportingComponent: this.opts.component,
     });
     this.seen.set(dedupKey, { namespace, name });

@@ -13,6 +13,7 @@
 //   sa-token-request {id, namespace, pod} ──▶
 //                                       ◀── sa-token {id, token, expirationTimestamp, caPem} | done {id, error}
 //   metrics {timestamp, window, node, pods} ──▶   (every 10 s; no answer, kept in memory)
+//   events {items} ──▶                  (kubelet's Events, coalesced; no answer, written as Events)
 //
 // resourceVersions are numbers here (the store's global counter): a delta's
 // rv is the resourceVersion of the change it carries.
@@ -98,6 +99,24 @@ export interface MetricsReport {
   pods: PodUsage[];
 }
 
+/**
+ * An Event the agent records about one of its pods (a container by fieldPath)
+ * or its own Node, in kubelet's words; `count` repeats of it since the last send.
+ */
+export interface AgentEvent {
+  kind: "Pod" | "Node";
+  /** "" for the Node. */
+  namespace: string;
+  name: string;
+  uid: string;
+  /** e.g. "spec.containers{web}". */
+  fieldPath?: string;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  count: number;
+}
+
 export type ServerMessage =
   | Snapshot
   // The agent's picture at `rv` is still good: the deltas after it follow.
@@ -118,6 +137,7 @@ export type AgentMessage =
   | { type: "sa-token-request"; id: number; namespace: string; pod: string }
   | { type: "logs-chunk"; id: string; data: string }
   | { type: "logs-end"; id: string; error?: string; code?: ErrorCode }
+  | { type: "events"; items: AgentEvent[] }
   | MetricsReport;
 
 // Frames are checked by a few small combinators rather than zod: the agent
@@ -158,6 +178,17 @@ const kubeObject = obj({ apiVersion: str, kind: str, metadata: obj({ name: opt(s
 const nodeRoute = obj({ name: str, podCIDR: opt(str), internalIP: opt(str) });
 const objectRef = obj({ kind: str, namespace: str, name: str });
 const podStatus = obj({ namespace: str, name: str, uid: str, status: record() });
+const agentEvent = obj({
+  kind: oneOf(["Pod", "Node"]),
+  namespace: str,
+  name: str,
+  uid: str,
+  fieldPath: opt(str),
+  type: oneOf(["Normal", "Warning"]),
+  reason: str,
+  message: str,
+  count: count,
+});
 const usage = { cpu: str, memory: str };
 const podUsage = obj({ namespace: str, name: str, containers: arr(obj({ name: str, ...usage })) });
 
@@ -181,6 +212,7 @@ const AGENT_FRAMES: Record<AgentMessage["type"], Record<string, Check>> = {
   "logs-chunk": { id: str, data: str },
   "logs-end": { id: str, error: opt(str), code: opt(oneOf(Object.keys(ERROR_CODES))) },
   metrics: { timestamp: str, window: str, node: obj(usage), pods: arr(podUsage) },
+  events: { items: arr(agentEvent) },
 };
 
 /** Parses one frame from the server; a frame of the wrong shape is a BadRequest. */

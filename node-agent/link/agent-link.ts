@@ -1,10 +1,10 @@
 // The agent's one narrow interface to the control plane. Inputs: the desired
 // state of this node (its pods and the ConfigMaps/Secrets they reference).
-// Outputs: the Node, pod statuses, the end of a pod's deletion. Two transports
+// Outputs: the Node, pod statuses, the end of a pod's deletion, events. Two transports
 // implement it: HttpLink (list + watch against the API) and MeshLink (the
 // WebSocket mesh); the rest of the agent does not know which.
 
-import type { MetricsReport, NodeRoute } from "../../core/mesh/messages.ts";
+import type { AgentEvent, MetricsReport, NodeRoute } from "../../core/mesh/messages.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 
 export interface DesiredState {
@@ -65,6 +65,12 @@ export interface AgentLink {
    * sample replaces it). A link without it serves no metrics.
    */
   reportMetrics?(report: MetricsReport): void;
+  /**
+   * Events about this node and its pods, sent without waiting for an answer;
+   * false (nothing sent) while the link is down, so the caller keeps them.
+   * A link without it records no events.
+   */
+  reportEvents?(items: AgentEvent[]): boolean;
   /** The API server's URL as pods should see it: the server in use, else the first one configured. */
   apiServerUrl?(): string | undefined;
   close(): Promise<void>;

@@ -6,7 +6,7 @@
 // last ack. Node status, pod status, usage metrics and log chunks go up the same socket.
 
 import { TugError } from "../../core/errors.ts";
-import { encodeMessage, MESH_PATH, parseServerMessage, type AgentMessage, type LogsRequest, type MetricsReport, type NodeRoute, type ServerMessage } from "../../core/mesh/messages.ts";
+import { encodeMessage, MESH_PATH, parseServerMessage, type AgentEvent, type AgentMessage, type LogsRequest, type MetricsReport, type NodeRoute, type ServerMessage } from "../../core/mesh/messages.ts";
 import type { KubeObject } from "../../core/resources/object.ts";
 import type { AgentLink, LinkHandlers, PodStatusReport, ServiceAccountToken } from "./agent-link.ts";
 
@@ -105,6 +105,12 @@ export class MeshLink implements AgentLink {
 
   reportMetrics(report: MetricsReport): void {
     if (this.synced) this.sendFrame(report);
+  }
+
+  reportEvents(items: AgentEvent[]): boolean {
+    if (!this.synced || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.sendFrame({ type: "events", items });
+    return true;
   }
 
   apiServerUrl(): string | undefined {

@@ -20,7 +20,8 @@ export interface Track {
   imageRetryAt: number;
   probes?: ContainerProbes;
   probesFor?: string;
-  probe: { started: boolean; ready: boolean; failed: boolean };
+  /** `failed`: liveness or startup reached its threshold; `why` says which, for the Killing event. */
+  probe: { started: boolean; ready: boolean; failed: boolean; why?: string };
   stopping?: string;
   /** When the worker first saw the latest attempt exited (runtimes without finishedAt). */
   exitSeenAt?: number;

@@ -1,4 +1,4 @@
-// One pod on this node, from sandbox to teardown. Level-triggered: each
+// One pod on this node, from sandbox (pod-sandbox.ts) to teardown. Level-triggered: each
 // sync() looks at what the runtime reports for the pod and takes the next
 // steps (sandbox and network, volumes and the ServiceAccount token, init containers in order, containers
 // with restart policy and back-off, probes), then recomputes the status.
@@ -8,6 +8,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Pod } from "../../core/resources/pod.ts";
+import type { RecordEvent } from "../events/agent-events.ts";
 import { startContainerProbes } from "../probes/container-probes.ts";
 import {
   LABEL_ATTEMPT,
@@ -21,11 +22,12 @@ import {
   type ContainerState,
   type Labels,
   type Mount,
-  type Sandbox,
 } from "../runtime/runtime.ts";
 import { ConfigError, planContainerConfig, type ContainerConfig } from "./container-config.ts";
 import { containerViewOf, newTrack, terminatedStateOf, type StateContext, type Track } from "./container-track.ts";
 import { ensureImage } from "./image-pull.ts";
+import { PodEvents } from "./pod-events.ts";
+import { PodSandbox, type PodNetwork } from "./pod-sandbox.ts";
 import { planPodStatus, podPhase, type ContainerView, type PodView } from "./pod-status.ts";
 import { crashBackoffMs, shouldRestart } from "./restart-policy.ts";
 import { apiServerEnv, ServiceAccountVolume, type TokenSource } from "./service-account-volume.ts";
@@ -33,12 +35,6 @@ import { ensureVolumes, type VolumeSources } from "./volumes.ts";
 import { podNetworkMounts, writePodNetworkFiles, type ClusterDns } from "./pod-files.ts";
 
 type Container = Pod["spec"]["containers"][number];
-
-/** The pod network the worker needs (CNI in production). */
-export interface PodNetwork {
-  add(sandboxId: string, netnsPath: string, ports: { hostPort: number; containerPort: number; protocol: "tcp" | "udp"; hostIP?: string }[]): Promise<{ ip: string }>;
-  del(sandboxId: string, netnsPath?: string): Promise<void>;
-}
 
 export interface PodWorkerDeps {
   runtime: ContainerRuntime;
@@ -58,6 +54,8 @@ export interface PodWorkerDeps {
   wake?: () => void;
   /** The node's cluster DNS, for the pod's resolv.conf; the host's resolv.conf when absent. */
   dns?: () => ClusterDns | undefined;
+  /** Records the pod's Events (kubelet's); none without it. */
+  event?: RecordEvent;
 }
 
 export function sandboxIdOf(nodeName: string, podUid: string): string {
@@ -67,11 +65,9 @@ export function sandboxIdOf(nodeName: string, podUid: string): string {
 export class PodWorker {
   readonly uid: string;
   readonly sandboxId: string;
-  private sandbox: Sandbox | undefined;
-  private podIP: string | undefined;
+  private readonly sandbox: PodSandbox;
   private readonly tracks = new Map<string, Track>();
   private initDone = false;
-  private torndown = false;
   private terminating: Promise<void> | undefined;
   private running: Promise<void> = Promise.resolve();
   private sourcesSeen = -1;
@@ -81,6 +77,7 @@ export class PodWorker {
   private podError: { reason: string; message: string } | undefined;
   private acted = false;
   private readonly token: ServiceAccountVolume | undefined;
+  private readonly events: PodEvents;
 
   constructor(
     private readonly deps: PodWorkerDeps,
@@ -89,6 +86,17 @@ export class PodWorker {
     this.uid = pod.metadata.uid!;
     this.sandboxId = sandboxIdOf(deps.nodeName, this.uid);
     this.startTime = pod.status?.startTime ?? new Date(deps.now()).toISOString();
+    this.events = new PodEvents(deps.event, () => this.pod);
+    this.sandbox = new PodSandbox({
+      id: this.sandboxId,
+      runtime: deps.runtime,
+      network: deps.network,
+      hostIP: deps.hostIP,
+      pod: () => this.pod,
+      labels: () => this.podLabels(),
+      events: this.events,
+      log: deps.log,
+    });
     // The pod's own opt-out only; Kubernetes also honours the ServiceAccount's field, which the node does not see.
     if (deps.serviceAccountToken && pod.spec.automountServiceAccountToken !== false) {
       this.token = new ServiceAccountVolume({
@@ -169,9 +177,13 @@ export class PodWorker {
     this.terminating ??= this.running.then(async () => {
       for (const t of this.tracks.values()) t.probes?.stop();
       const mine = await this.deps.runtime.listContainers({ [LABEL_NODE]: this.deps.nodeName, [LABEL_POD_UID]: this.uid });
+      for (const c of mine.filter((x) => x.state === "running")) {
+        const spec = this.specOf(c.labels[LABEL_CONTAINER] ?? "");
+        if (spec) this.events.killing(spec);
+      }
       await Promise.all(mine.map((c) => this.deps.runtime.stopContainer(c.id, graceSeconds)));
       await Promise.all(mine.map((c) => this.deps.runtime.removeContainer(c.id)));
-      await this.teardownSandbox();
+      await this.sandbox.teardown();
       rmSync(this.podDir, { recursive: true, force: true });
     });
     return this.terminating;
@@ -191,16 +203,16 @@ export class PodWorker {
     if (phase === "Succeeded" || phase === "Failed") {
       // Done: the IP goes back to the pool; the exited containers stay for logs until the pod is deleted.
       for (const t of this.tracks.values()) t.probes?.stop();
-      await this.releaseNetwork();
+      await this.sandbox.releaseNetwork();
       this.lastStatus = this.computeStatus(byAttempt);
       return;
     }
     this.podError = undefined;
     // Asked first, so the token travels while the sandbox is made.
     this.token?.check();
-    if (await this.ensureSandbox(observed, sandboxes)) {
-      if (this.ensurePodFiles(sourcesVersion) && this.ensureToken()) await this.syncContainers(byAttempt);
-    }
+    const waiting = await this.sandbox.ensure(observed, sandboxes);
+    if (waiting) this.podError = { reason: "ContainerCreating", message: waiting };
+    else if (this.ensurePodFiles(sourcesVersion) && this.ensureToken()) await this.syncContainers(byAttempt);
     this.lastStatus = this.computeStatus(byAttempt);
   }
 
@@ -218,6 +230,10 @@ export class PodWorker {
     }
   }
 
+  private specOf(name: string): Container | undefined {
+    return [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find((c) => c.name === name);
+  }
+
   private track(name: string): Track {
     let t = this.tracks.get(name);
     if (!t) {
@@ -231,58 +247,11 @@ export class PodWorker {
     return `${this.sandboxId}-${name.slice(0, 40)}-${attempt}`;
   }
 
-  private async ensureSandbox(observed: ContainerState[], sandboxes: Set<string>): Promise<boolean> {
-    const hostNetwork = !!this.pod.spec.hostNetwork;
-    if (this.sandbox && sandboxes.has(this.sandboxId) && this.podIP) return true;
-    const network = this.deps.network();
-    if (!hostNetwork && !network) {
-      this.podError = { reason: "ContainerCreating", message: "waiting for the node's pod CIDR" };
-      return false;
-    }
-    if (!sandboxes.has(this.sandboxId)) {
-      // A new sandbox (first start, or the old one vanished with a reboot): containers
-      // left in the old network namespace are stopped, as kubelet does.
-      const stale = observed.filter((c) => c.state === "running");
-      await Promise.all(stale.map((c) => this.deps.runtime.stopContainer(c.id, 0)));
-    }
-    try {
-      const labels: Labels = { ...this.podLabels() };
-      this.sandbox = await this.deps.runtime.createSandbox({ id: this.sandboxId, hostname: this.pod.spec.hostname ?? this.name, hostNetwork, labels });
-      if (hostNetwork) this.podIP = this.deps.hostIP();
-      else {
-        const ports = this.pod.spec.containers.flatMap((c) =>
-          (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol === "UDP" ? ("udp" as const) : ("tcp" as const), ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
-        );
-        this.podIP = (await network!.add(this.sandboxId, this.sandbox.netnsPath!, ports)).ip;
-      }
-      this.torndown = false;
-      return true;
-    } catch (e) {
-      this.podError = { reason: "ContainerCreating", message: `failed to create the pod sandbox: ${messageOf(e)}` };
-      this.deps.log(`pod ${this.namespace}/${this.name}: ${this.podError.message}`);
-      return false;
-    }
-  }
-
-  private async releaseNetwork(): Promise<void> {
-    if (this.torndown) return;
-    const network = this.deps.network();
-    if (!this.pod.spec.hostNetwork && network) await network.del(this.sandboxId, `/var/run/netns/${this.sandboxId}`);
-    this.torndown = true;
-  }
-
-  private async teardownSandbox(): Promise<void> {
-    await this.releaseNetwork();
-    await this.deps.runtime.removeSandbox(this.sandboxId);
-    this.sandbox = undefined;
-    this.podIP = undefined;
-  }
-
   /** /etc/hosts, /etc/resolv.conf and the volumes; false (with a pod error) when a source is missing. */
   private ensurePodFiles(sourcesVersion: number): boolean {
     if (this.volumeDirs && sourcesVersion === this.sourcesSeen) return true;
     try {
-      writePodNetworkFiles(this.podDir, this.pod, this.podIP ?? "", this.deps.dns?.());
+      writePodNetworkFiles(this.podDir, this.pod, this.sandbox.podIP ?? "", this.deps.dns?.());
       this.volumeDirs = ensureVolumes(this.pod, this.podDir, this.deps.sources());
       this.sourcesSeen = sourcesVersion;
       return true;
@@ -340,6 +309,7 @@ export class PodWorker {
       const ran = finished - (Date.parse(ended.startedAt ?? "") || finished);
       const readyAt = finished + crashBackoffMs(t.attempt, ran);
       if (now < readyAt) {
+        if (t.waiting?.reason !== "CrashLoopBackOff") this.events.crashLoop(c);
         t.waiting = { reason: "CrashLoopBackOff", message: `back-off ${Math.round(crashBackoffMs(t.attempt, ran) / 1000)}s restarting failed container=${c.name} pod=${this.name}_${this.namespace}(${this.uid})` };
         return "busy";
       }
@@ -352,16 +322,18 @@ export class PodWorker {
   private async startContainer(c: Container, t: Track, attempt: number): Promise<void> {
     const now = this.deps.now();
     if (now < t.imageRetryAt) {
+      if (t.waiting?.reason !== "ImagePullBackOff") this.events.pullBackOff(c);
       t.waiting = { reason: "ImagePullBackOff", message: `Back-off pulling image "${c.image}"` };
       return;
     }
     try {
-      await ensureImage(this.deps.runtime, c, (line) => this.deps.log(`pod ${this.namespace}/${this.name}: ${line}`));
+      await ensureImage(this.deps.runtime, c, (line) => this.deps.log(`pod ${this.namespace}/${this.name}: ${line}`), this.events);
       t.imagePullFailures = 0;
     } catch (e) {
       t.imagePullFailures++;
       t.imageRetryAt = now + Math.min(BACKOFF_IMAGE_MS * 2 ** (t.imagePullFailures - 1), 300_000);
       t.waiting = { reason: e instanceof RuntimeError ? e.reason : "ErrImagePull", message: messageOf(e) };
+      this.events.pullFailed(c, t.waiting.reason, t.waiting.message!);
       return;
     }
     let config: ContainerConfig;
@@ -369,13 +341,14 @@ export class PodWorker {
       config = planContainerConfig(c, {
         pod: this.pod,
         ...this.deps.sources(),
-        podIP: this.podIP ?? "",
+        podIP: this.sandbox.podIP ?? "",
         hostIP: this.deps.hostIP(),
         volumeDirs: this.volumeDirs ?? new Map(),
         podMounts: this.podMounts(),
       });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
+      if (t.waiting?.message !== e.message) this.events.failed(c, e.message);
       t.waiting = { reason: "CreateContainerConfigError", message: e.message };
       return;
     }
@@ -385,7 +358,9 @@ export class PodWorker {
     const id = this.containerId(c.name, attempt);
     const labels: Labels = { ...this.podLabels(), [LABEL_CONTAINER]: c.name, [LABEL_ATTEMPT]: String(attempt) };
     try {
-      await this.deps.runtime.startContainer(this.sandbox!, { ...config, id, labels }, this.logPathOf(id));
+      await this.deps.runtime.startContainer(this.sandbox.sandbox!, { ...config, id, labels }, this.logPathOf(id));
+      this.events.created(c);
+      this.events.started(c);
       this.acted = true;
       t.attempt = attempt;
       t.waiting = undefined;
@@ -401,7 +376,11 @@ export class PodWorker {
         t.failedStart = { attempt, terminated: { exitCode: 128, reason: "ContainerCannotRun", message: e.message, startedAt: at, finishedAt: at } };
         t.exitSeenAt = now;
         t.waiting = undefined;
-      } else t.waiting = { reason: e.reason === "CreateContainerError" ? "CreateContainerError" : "ContainerCreating", message: e.message };
+        this.events.failed(c, e.message);
+      } else {
+        if (t.waiting?.message !== e.message) this.events.failed(c, e.message);
+        t.waiting = { reason: e.reason === "CreateContainerError" ? "CreateContainerError" : "ContainerCreating", message: e.message };
+      }
     }
   }
 
@@ -419,7 +398,8 @@ export class PodWorker {
     if (t.probesFor === running.id) {
       if (t.probe.failed && t.stopping !== running.id) {
         t.stopping = running.id;
-        this.deps.log(`pod ${this.namespace}/${this.name}: container ${c.name} failed its liveness probe, restarting`);
+        this.deps.log(`pod ${this.namespace}/${this.name}: container ${c.name} ${t.probe.why}`);
+        this.events.killing(c, t.probe.why);
         void this.deps.runtime.stopContainer(running.id, this.pod.spec.terminationGracePeriodSeconds).catch((e) => this.deps.log(`stop ${running.id}: ${messageOf(e)}`));
       }
       return;
@@ -429,12 +409,14 @@ export class PodWorker {
     t.probe = { started: !c.startupProbe, ready: !c.readinessProbe && !c.startupProbe, failed: false };
     t.probes = startContainerProbes(c, {
       startedAt: Date.parse(running.startedAt ?? "") || this.deps.now(),
-      podIP: this.podIP ?? "127.0.0.1",
+      podIP: this.sandbox.podIP ?? "127.0.0.1",
       exec: (argv, timeoutMs) => this.deps.runtime.exec(running.id, argv, timeoutMs),
       now: this.deps.now,
       onChange: (s) => {
-        t.probe = { started: s.started, ready: s.ready, failed: s.livenessFailed || s.startupFailed };
+        const why = `failed ${s.startupFailed ? "startup" : "liveness"} probe, will be restarted`;
+        t.probe = { started: s.started, ready: s.ready, failed: s.livenessFailed || s.startupFailed, why };
       },
+      onFailure: (message) => this.events.unhealthy(c, message),
     });
   }
 
@@ -455,7 +437,7 @@ export class PodWorker {
     if (initialized) this.initDone = true;
     return {
       pod: this.pod,
-      podIP: this.podIP,
+      podIP: this.sandbox.podIP,
       hostIP: this.deps.hostIP(),
       startTime: this.startTime,
       init,

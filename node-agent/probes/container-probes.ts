@@ -35,6 +35,8 @@ export interface ContainerProbesOptions {
   now: () => number;
   /** Called by start() with the initial status, then on every change. Must not throw (a throw goes to onError). */
   onChange: (status: ContainerProbeStatus) => void;
+  /** Told of every failed probe run, e.g. "Liveness probe failed: ..." (kubelet's Unhealthy event). */
+  onFailure?: (message: string) => void;
   /** Where an exception from onChange goes; console.error by default. */
   onError?: (err: unknown) => void;
 }
@@ -109,6 +111,7 @@ export class ContainerProbes {
     this.states[kind] = state;
     const flipped = state.result !== before;
     const failedMessage = `${KIND_NAME[kind]} probe failed: ${outcome.message}`;
+    if (!outcome.ok) this.opts.onFailure?.(failedMessage);
 
     switch (kind) {
       case "startup":
@@ -174,7 +177,7 @@ export interface ProbedContainer {
  */
 export function startContainerProbes(
   c: ProbedContainer,
-  run: { startedAt: number; podIP: string; exec: ProbeTarget["exec"]; now: () => number; onChange: (s: ContainerProbeStatus) => void },
+  run: { startedAt: number; podIP: string; exec: ProbeTarget["exec"]; now: () => number; onChange: (s: ContainerProbeStatus) => void; onFailure?: (message: string) => void },
 ): ContainerProbes | undefined {
   if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return undefined;
   const ports = new Map((c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
@@ -184,6 +187,7 @@ export function startContainerProbes(
     target: { podIP: run.podIP, exec: run.exec, resolvePort: (p: string | number) => (typeof p === "number" ? p : (ports.get(p) ?? Number(p))) },
     now: run.now,
     onChange: run.onChange,
+    onFailure: run.onFailure,
   });
   probes.start();
   return probes;

@@ -96,6 +96,13 @@ for (const rt of RUNTIMES) {
     const waitPod = (name: string, ok: (p: Pod) => boolean, ms = 30_000) => eventually(() => getPod(name), ok, ms);
     const status = (p: Pod, c: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === c);
     const logs = async (name: string, query = "") => (await server.fetch(`/api/v1/namespaces/${ns}/pods/${name}/log${query}`)).text();
+    /** The pod's Events as `kubectl describe` lists them: "type reason fieldPath: message". */
+    const eventsOf = async (name: string): Promise<string[]> =>
+      ((await server.call("GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=${name}`)).body.items as any[]).map(
+        (e) => `${e.type} ${e.reason} ${e.involvedObject.fieldPath ?? ""}: ${e.message}`,
+      );
+    /** Waits until the pod's Events include a line matching each pattern. */
+    const waitEvents = (name: string, ...want: RegExp[]) => eventually(() => eventsOf(name), (l) => want.every((re) => l.some((x) => re.test(x))), 15_000);
 
     test("two containers of a pod talk over localhost; the pod gets an IP from the node's range", async () => {
       const name = await createPod({
@@ -120,6 +127,10 @@ for (const rt of RUNTIMES) {
       expect(await eventually(() => logs(name, "?container=client"), (t) => t.includes(TEST_PAGE.trim()))).toContain(TEST_PAGE.trim());
       // The pod IP answers from the host too.
       expect(await (await fetch(`http://${pod.status.podIP}:8080/`)).text()).toBe(TEST_PAGE);
+      // kubelet's events, from the agent over the mesh.
+      const events = await waitEvents(name, /^Normal Started spec\.containers\{client\}: Started container client$/, /^Normal Started spec\.containers\{web\}/);
+      expect(events).toContain(`Normal Pulled spec.containers{web}: Container image "${TEST_IMAGE}" already present on machine`);
+      expect(events).toContain("Normal Created spec.containers{web}: Created container web");
     }, 60_000);
 
     test("a hostPort is reachable on the node", async () => {
@@ -197,6 +208,9 @@ for (const rt of RUNTIMES) {
       });
       const pod = await waitPod(name, (p) => status(p, "app")?.state?.waiting?.reason === "CreateContainerConfigError");
       expect(status(pod, "app").state.waiting.message).toContain("nope");
+      const events = await waitEvents(name, /^Warning Failed spec\.containers\{app\}: Error: .*nope/);
+      // Recorded when the container starts waiting, not on every sync.
+      expect(events.filter((e) => e.startsWith("Warning Failed"))).toHaveLength(1);
     }, 30_000);
 
     test("a memory limit OOM-kills and is reported as OOMKilled", async () => {
@@ -229,6 +243,12 @@ for (const rt of RUNTIMES) {
       const restarted = await waitPod(name, (p) => status(p, "app")?.restartCount >= 1, 30_000);
       expect(status(restarted, "app").restartCount).toBeGreaterThanOrEqual(1);
       expect(status(restarted, "app").lastState.terminated).toBeDefined();
+      await waitEvents(
+        name,
+        /^Warning Unhealthy spec\.containers\{app\}: Readiness probe failed: /,
+        /^Warning Unhealthy spec\.containers\{app\}: Liveness probe failed: /,
+        /^Normal Killing spec\.containers\{app\}: Container app failed liveness probe, will be restarted$/,
+      );
     }, 60_000);
 
     test("a crash-looping container backs off with CrashLoopBackOff", async () => {
@@ -239,6 +259,7 @@ for (const rt of RUNTIMES) {
       expect(s.lastState.terminated.exitCode).toBe(3);
       expect(s.lastState.terminated.reason).toBe("Error");
       expect(await logs(name, "?previous=true")).toContain("dying");
+      await waitEvents(name, /^Warning BackOff spec\.containers\{crash\}: Back-off restarting failed container$/);
     }, 60_000);
 
     test("a missing image is ErrImagePull, then ImagePullBackOff; a missing command is a terminated state with the runtime's error", async () => {
@@ -250,6 +271,8 @@ for (const rt of RUNTIMES) {
       const t = status(p2, "app").state.terminated;
       expect(t.exitCode).not.toBe(0);
       expect(t.message ?? t.reason).toMatch(/no such file|not found|ContainerCannotRun|executable/i);
+      await waitEvents(noImage, /^Warning Failed spec\.containers\{app\}: Failed to pull image "tug\.test\/does-not-exist:1": /, /^Warning Failed spec\.containers\{app\}: Error: ErrImagePull$/, /^Normal BackOff spec\.containers\{app\}: Back-off pulling image/);
+      await waitEvents(noCommand, /^Warning Failed spec\.containers\{app\}: Error: .*\/no\/such\/binary/);
     }, 60_000);
 
     test("logs stream with follow, tailLines and timestamps through the server", async () => {

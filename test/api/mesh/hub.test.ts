@@ -319,9 +319,58 @@ describe("agent writes", () => {
     w.close();
   });
 
+  test("events about the node's own pods and Node are written as kubelet's, repeats folded into count; others are ignored", async () => {
+    const w = await RawAgent.connect(main.url, "tok-w");
+    w.send({ type: "hello", node: "node-w" });
+    await w.next("snapshot");
+    const own = await pod("node-w");
+    const other = await pod("node-b");
+    const node = await h.registry.get("Node", "", "node-w");
+    const about = (p: KubeObject, reason: string, count: number) => ({
+      kind: "Pod" as const,
+      namespace: "default",
+      name: p.metadata.name!,
+      uid: p.metadata.uid!,
+      fieldPath: "spec.containers{c}",
+      type: "Warning" as const,
+      reason,
+      message: "Back-off restarting failed container",
+      count,
+    });
+    w.send({
+      type: "events",
+      items: [
+        about(own, "BackOff", 3),
+        about(other, "BackOff", 1),
+        { kind: "Node", namespace: "", name: "node-w", uid: node.metadata.uid!, type: "Normal", reason: "Starting", message: "Starting tug agent.", count: 1 },
+        { kind: "Node", namespace: "", name: "node-b", uid: "x", type: "Normal", reason: "Starting", message: "Starting tug agent.", count: 1 },
+      ],
+    });
+    const eventsOf = async (name: string, namespace = "default") =>
+      (await h.registry.list("Event", { namespace })).items.filter((e) => (e.involvedObject as { name: string }).name === name) as any[];
+    const [backOff] = await eventually(() => eventsOf(own.metadata.name!), (l) => l.length === 1);
+    expect(backOff).toMatchObject({
+      type: "Warning",
+      reason: "BackOff",
+      count: 3,
+      source: { component: "kubelet", host: "node-w" },
+      involvedObject: { kind: "Pod", name: own.metadata.name, uid: own.metadata.uid, fieldPath: "spec.containers{c}" },
+    });
+    // The same event again adds to the count of the one Event.
+    w.send({ type: "events", items: [about(own, "BackOff", 2)] });
+    expect((await eventually(() => eventsOf(own.metadata.name!), (l) => l[0]?.count === 5))[0].count).toBe(5);
+    const [starting] = await eventually(() => eventsOf("node-w"), (l) => l.length === 1);
+    expect(starting).toMatchObject({ reason: "Starting", involvedObject: { kind: "Node", name: "node-w" }, source: { host: "node-w" } });
+    expect(await eventsOf(other.metadata.name!)).toEqual([]);
+    expect(await eventsOf("node-b")).toEqual([]);
+    expect(logs.some((l) => l.includes(`node-w sent an event about Pod default/${other.metadata.name}`))).toBe(true);
+    w.close();
+  });
+
   test("garbage is refused by the parsers with BadRequest", async () => {
     const { parseAgentMessage } = await import("../../../core/mesh/messages.ts");
-    for (const text of ["not json", "{}", '{"type":"ack"}', '{"type":"ack","rv":-1}', '{"type":"hello"}', '{"type":"logs-end","id":"1","code":"Nope"}']) {
+    const badEvent = '{"type":"events","items":[{"kind":"Secret","namespace":"","name":"n","uid":"u","type":"Normal","reason":"r","message":"m","count":1}]}';
+    for (const text of ["not json", "{}", '{"type":"ack"}', '{"type":"ack","rv":-1}', '{"type":"hello"}', '{"type":"logs-end","id":"1","code":"Nope"}', badEvent]) {
       expect(await codeOf(Promise.resolve().then(() => parseAgentMessage(text)))).toBe("BadRequest");
     }
     expect(() => parseServerMessage('{"type":"delta","rv":1,"upserts":[{"kind":"Pod"}],"deletes":[]}')).toThrow(TugError);
