@@ -1,17 +1,22 @@
 // Without a container runtime the server still serves and the agent says
 // what to install: its Node is NotReady with that reason, and one log line.
+// Once the runtime appears (here: containerd's socket shows up at the path the
+// agent was given), the node turns Ready without a restart.
 
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../../cli/agent.ts";
 import { startTestServer, type TestServer } from "../api/harness.ts";
 import { eventually } from "../support.ts";
+import { missing, NEED_CONTAINERD, NEED_ROOT } from "./requirements.ts";
 
 let server: TestServer | undefined;
 let agent: RunningAgent | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), "tug-no-runtime-"));
+const socket = join(dataDir, "containerd.sock");
+const readyOf = async () => (await server!.call("GET", "/api/v1/nodes/no-runtime")).body.status?.conditions?.find((c: { type: string }) => c.type === "Ready");
 
 afterAll(async () => {
   await agent?.stop();
@@ -29,7 +34,8 @@ test("a node with no runtime registers NotReady, naming what to install, and log
     nodeName: "no-runtime",
     dataDir,
     runtime: "containerd",
-    containerdAddress: join(dataDir, "no-such-containerd.sock"),
+    containerdNamespace: `tug-no-runtime-${process.pid}`,
+    containerdAddress: socket,
     nodeStatusPeriodMs: 200,
     log: (l) => lines.push(l),
   });
@@ -42,4 +48,13 @@ test("a node with no runtime registers NotReady, naming what to install, and log
   expect(lines.filter((l) => l.includes("apt-get install containerd"))).toHaveLength(1);
   // The API is unaffected.
   expect((await server.call("GET", "/readyz")).status).toBe(200);
+}, 20_000);
+
+const skipLater = missing([NEED_ROOT, NEED_CONTAINERD], "no runtime, then a runtime");
+test.skipIf(!!skipLater)("once containerd answers at the agent's socket path, the node turns Ready", async () => {
+  expect((await readyOf()).status).toBe("False");
+  symlinkSync("/run/containerd/containerd.sock", socket);
+  const ready = await eventually(readyOf, (c) => c?.status === "True", 15_000);
+  expect(ready.status).toBe("True");
+  expect((await server!.call("GET", "/api/v1/nodes/no-runtime")).body.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\//);
 }, 20_000);
