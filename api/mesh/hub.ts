@@ -23,7 +23,7 @@ import { statusOf } from "../status.ts";
 import { LogRelay } from "./log-relay.ts";
 import { NodeMetrics } from "./node-metrics.ts";
 import { NodeViews, type HistoryLimits } from "./node-views.ts";
-import { recordNodeEvents, upsertNode, writePodStatuses } from "./node-writes.ts";
+import { RecentlyDeletedPods, recordNodeEvents, upsertNode, writePodStatuses } from "./node-writes.ts";
 
 export interface MeshHubOptions {
   registry: Registry;
@@ -88,6 +88,7 @@ export class MeshHub {
   private readonly relay = new LogRelay();
   /** The agents' Events, written as kubelet's (repeats folded into count). */
   private readonly events: RegistryEventRecorder;
+  private readonly deletedPods = new RecentlyDeletedPods();
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly pingMs: number;
   private readonly deadMs: number;
@@ -100,6 +101,7 @@ export class MeshHub {
     this.deadMs = opts.deadAfterMs ?? 10_000;
     this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
     this.views = new NodeViews(opts.informer, opts.history ?? {}, (node, frame) => this.deliver(node, frame));
+    opts.informer.on({ delete: (o) => o.kind === "Pod" && this.deletedPods.remember(o) });
     this.events = new RegistryEventRecorder(opts.registry, { component: "kubelet", clock: systemClock, onError: (e) => this.opts.log(`mesh: writing an agent's event: ${errorText(e)}`) });
     this.timer = setInterval(() => this.tick(), Math.max(20, Math.min(this.pingMs, this.deadMs) / 4));
     this.websocket = {
@@ -226,7 +228,7 @@ export class MeshHub {
         return;
       case "events":
         if (!s.helloed) return;
-        return recordNodeEvents(this.events, this.opts.informer, s.node, m.items, (item) => {
+        return recordNodeEvents(this.events, this.opts.informer, this.deletedPods, s.node, m.items, (item) => {
           if (s.warned) return;
           s.warned = true;
           this.opts.log(`mesh: node ${s.node} sent an event about ${item.kind} ${item.namespace ? `${item.namespace}/` : ""}${item.name}, which is not its own; ignored (logged once per connection)`);

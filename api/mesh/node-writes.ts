@@ -59,18 +59,51 @@ export async function writePodStatuses(registry: Registry, informer: Informer, n
 
 /**
  * Records the agent's Events (source.host = the node) about its own Node or
- * pods bound to it. Events about objects that are gone or replaced (uid) are
- * dropped; about another node's pod or Node, `foreign` is told.
+ * pods bound to it, including pods deleted a moment ago (the agent stops a
+ * pod's containers after the API has deleted it, and says so). Events about
+ * objects unknown or replaced (uid) are dropped; about another node's pod or
+ * Node, `foreign` is told.
  */
-export function recordNodeEvents(recorder: EventRecorder, informer: Informer, node: string, items: AgentEvent[], foreign: (item: AgentEvent) => void): void {
+export function recordNodeEvents(recorder: EventRecorder, informer: Informer, deleted: RecentlyDeletedPods, node: string, items: AgentEvent[], foreign: (item: AgentEvent) => void): void {
   for (const item of items) {
-    const obj = item.kind === "Node" ? informer.get("Node", "", item.name) : informer.get("Pod", item.namespace, item.name);
+    const obj = item.kind === "Node" ? informer.get("Node", "", item.name) : (informer.get("Pod", item.namespace, item.name) ?? deleted.get(item.namespace, item.name, item.uid));
     if (item.kind === "Node" ? item.name !== node : obj && (obj.spec as { nodeName?: string } | undefined)?.nodeName !== node) {
       foreign(item);
       continue;
     }
     if (!obj || obj.metadata.uid !== item.uid) continue;
     recorder.record(obj, item.type, item.reason, item.message, { fieldPath: item.fieldPath, host: node, count: item.count });
+  }
+}
+
+/**
+ * Pods deleted in the last few minutes, by uid, so the events their node sends
+ * while stopping them (Killing) still find them. Bounded by age and count.
+ */
+export class RecentlyDeletedPods {
+  private readonly pods = new Map<string, { pod: KubeObject; at: number }>();
+
+  constructor(
+    private readonly keepMs = 5 * 60_000,
+    private readonly max = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  remember(pod: KubeObject): void {
+    if (!pod.metadata.uid) return;
+    const now = this.now();
+    this.pods.set(pod.metadata.uid, { pod, at: now });
+    // Oldest first (insertion order): drop what is too old or too many.
+    for (const [uid, e] of this.pods) {
+      if (this.pods.size <= this.max && now - e.at <= this.keepMs) break;
+      this.pods.delete(uid);
+    }
+  }
+
+  get(namespace: string, name: string, uid: string): KubeObject | undefined {
+    const e = this.pods.get(uid);
+    if (!e || this.now() - e.at > this.keepMs || e.pod.metadata.namespace !== namespace || e.pod.metadata.name !== name) return undefined;
+    return e.pod;
   }
 }
 

@@ -352,6 +352,8 @@ for (const rt of RUNTIMES) {
       );
       expect(left).toEqual([]);
       expect(readFileSync(join(out, "signal"), "utf8")).toBe("TERM\n");
+      // The pod is gone from the API by now; its node's account of stopping it is still recorded.
+      await waitEvents(name, /^Normal Killing spec\.containers\{app\}: Stopping container app$/);
     }, 30_000);
   });
 }

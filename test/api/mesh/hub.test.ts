@@ -364,6 +364,12 @@ describe("agent writes", () => {
     expect(await eventsOf(other.metadata.name!)).toEqual([]);
     expect(await eventsOf("node-b")).toEqual([]);
     expect(logs.some((l) => l.includes(`node-w sent an event about Pod default/${other.metadata.name}`))).toBe(true);
+    // A pod deleted a moment ago still gets the events its node sends while stopping it; a made-up uid does not.
+    await h.registry.delete("Pod", "default", own.metadata.name!);
+    await eventually(async () => h.informer.get("Pod", "default", own.metadata.name!), (p) => p === undefined);
+    w.send({ type: "events", items: [{ ...about(own, "Killing", 1), type: "Normal", message: "Stopping container c" }, { ...about(own, "Killing", 1), uid: "made-up", type: "Normal", message: "Stopping container x" }] });
+    const killing = await eventually(async () => (await eventsOf(own.metadata.name!)).filter((e) => e.reason === "Killing"), (l) => l.length > 0);
+    expect(killing.map((e) => e.message)).toEqual(["Stopping container c"]);
     w.close();
   });
 
