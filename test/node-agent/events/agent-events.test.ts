@@ -56,6 +56,25 @@ test("a long outage keeps 256 distinct events, counts the rest as dropped and sa
   expect(lines).toEqual(["44 event(s) were dropped while the link was down (256 kept)"]);
 });
 
+test("a new event goes out at once; the same one again waits out the repeat interval, with the repeats in its count", () => {
+  let now = 0;
+  const link = linkThat(() => true);
+  const events = new AgentEvents({ send: link.send, repeatMs: 10_000, now: () => now, log: () => undefined });
+  events.record(ev("Unhealthy"));
+  events.flush();
+  for (let s = 1; s <= 5; s++) {
+    now = s * 1000;
+    events.record(ev("Unhealthy"));
+    // Something new is not held back by the repeating one.
+    if (s === 3) events.record(ev("Killing"));
+    events.flush();
+  }
+  expect(link.sent).toEqual([[{ ...ev("Unhealthy"), count: 1 }], [{ ...ev("Killing"), count: 1 }]]);
+  now = 10_000;
+  events.flush();
+  expect(link.sent[2]).toEqual([{ ...ev("Unhealthy"), count: 5 }]);
+});
+
 test("without a link that takes events nothing is kept", () => {
   const events = new AgentEvents({ log: () => undefined });
   events.record(ev("Started"));
