@@ -1,9 +1,11 @@
-// One pod on this node, from sandbox (pod-sandbox.ts) to teardown. Level-triggered: each
+// One pod on this node, from sandbox to teardown. Level-triggered: each
 // sync() looks at what the runtime reports for the pod and takes the next
-// steps (sandbox and network, volumes and the ServiceAccount token, init containers in order, containers
-// with restart policy and back-off, probes), then recomputes the status.
-// Runs never overlap; everything it does is safe to repeat, so a restarted
-// agent adopts running containers instead of duplicating them.
+// steps (sandbox and network in pod-sandbox.ts, volumes and the
+// ServiceAccount token, init containers in order, containers with restart
+// policy and back-off, probes), records kubelet's Events (pod-events.ts),
+// then recomputes the status. Runs never overlap; everything it does is safe
+// to repeat, so a restarted agent adopts running containers instead of
+// duplicating them.
 
 import { rmSync } from "node:fs";
 import { join } from "node:path";
