@@ -47,6 +47,8 @@ export class NodeAgent {
   private readonly metrics: MetricsReporter;
   private readonly events: AgentEvents;
   private nodeStarted = false;
+  /** The Ready status last told in an event ("True"/"False"), so only changes are. */
+  private readyTold: string | undefined;
   readonly images: ImageKeeper;
   readonly services: NodeServices | undefined;
   private desired: DesiredState = { pods: [], configMaps: new Map(), secrets: new Map() };
@@ -130,11 +132,25 @@ export class NodeAgent {
     return this.opts.runtime;
   }
 
-  private async nodeChanged(node: KubeObject): Promise<void> {
-    if (!this.nodeStarted && node.metadata.uid) {
+  /** kubelet's Node events: Starting once, then NodeReady / NodeNotReady when readiness changes. */
+  private nodeEvents(node: KubeObject): void {
+    const uid = node.metadata.uid;
+    if (!uid) return;
+    const event = (reason: string, message: string) => this.events.record({ kind: "Node", namespace: "", name: this.opts.nodeName, uid, type: "Normal", reason, message });
+    if (!this.nodeStarted) {
       this.nodeStarted = true;
-      this.events.record({ kind: "Node", namespace: "", name: this.opts.nodeName, uid: node.metadata.uid, type: "Normal", reason: "Starting", message: "Starting tug agent." });
+      event("Starting", "Starting tug agent.");
     }
+    const ready = (node.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready")?.status;
+    if ((ready === "True" || ready === "False") && ready !== this.readyTold) {
+      this.readyTold = ready;
+      const reason = ready === "True" ? "NodeReady" : "NodeNotReady";
+      event(reason, `Node ${this.opts.nodeName} status is now: ${reason}`);
+    }
+  }
+
+  private async nodeChanged(node: KubeObject): Promise<void> {
+    this.nodeEvents(node);
     const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
     if (!cidr || cidr === this.networkCidr) return;
     await this.cache.savePodCidr(cidr);

@@ -57,4 +57,11 @@ test.skipIf(!!skipLater)("once containerd answers at the agent's socket path, th
   const ready = await eventually(readyOf, (c) => c?.status === "True", 15_000);
   expect(ready.status).toBe("True");
   expect((await server!.call("GET", "/api/v1/nodes/no-runtime")).body.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\//);
+  // As kubelet, the agent says so in the Node's events.
+  const events = await eventually(
+    async () => ((await server!.call("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=no-runtime")).body.items as { reason: string; message: string }[]).map((e) => `${e.reason}: ${e.message}`),
+    (l) => l.some((e) => e.startsWith("NodeReady")),
+    10_000,
+  );
+  expect(events).toEqual(expect.arrayContaining(["Starting: Starting tug agent.", "NodeNotReady: Node no-runtime status is now: NodeNotReady", "NodeReady: Node no-runtime status is now: NodeReady"]));
 }, 20_000);
