@@ -19,6 +19,9 @@ const HELP = `usage: tug delete -f FILE|DIR|- | KIND NAME... | KIND/NAME... | KI
   --all                  delete every object of KIND in the namespace
   --ignore-not-found     a missing object is not an error
   --cascade MODE         background (default), foreground or orphan
+  --grace-period N       seconds a pod's containers get to stop (default: the pod's own; 0 means 1 unless --force)
+  --now                  --grace-period=1
+  --force                with --grace-period=0: remove pods from the API at once, without waiting for their node
   --wait=false           do not wait until the objects are gone
   --timeout 60s          give up waiting after this long (default: wait as long as it takes)
 ${CONNECTION_HELP}`;
@@ -41,6 +44,9 @@ export async function runDelete(args: string[]): Promise<number> {
       all: { type: "boolean" },
       "ignore-not-found": { type: "boolean" },
       cascade: { type: "string", default: "background" },
+      "grace-period": { type: "string" },
+      now: { type: "boolean" },
+      force: { type: "boolean" },
       wait: { type: "boolean" },
       "no-wait": { type: "boolean" },
       timeout: { type: "string" },
@@ -54,6 +60,7 @@ export async function runDelete(args: string[]): Promise<number> {
   }
   const policy = POLICIES[values.cascade];
   if (!policy) throw new TugError("BadRequest", `invalid --cascade "${values.cascade}": must be background, foreground or orphan`);
+  const grace = gracePeriodOf(values);
   const ns = namespaceOf(values);
   const client = await connect(values);
   const targets: Target[] = [];
@@ -77,7 +84,7 @@ export async function runDelete(args: string[]): Promise<number> {
   let failed = false;
   for (const t of targets) {
     try {
-      await client.request("DELETE", resourcePath(t.kind, { namespace: t.namespace, name: t.name }), { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: policy });
+      await client.request("DELETE", resourcePath(t.kind, { namespace: t.namespace, name: t.name }), { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: policy, ...(grace === undefined ? {} : { gracePeriodSeconds: grace }) });
       console.log(`${kindRef(t.kind)} "${t.name}" deleted`);
       deleted.push(t);
     } catch (e) {
@@ -94,6 +101,20 @@ export async function runDelete(args: string[]): Promise<number> {
     }
   }
   return failed ? 1 : 0;
+}
+
+/** kubectl's rules: --now is 1; 0 without --force becomes 1 (no accidental data loss); --force alone is 0. */
+function gracePeriodOf(values: { "grace-period"?: string; now?: boolean; force?: boolean }): number | undefined {
+  const raw = values["grace-period"];
+  if (raw !== undefined && !/^-?\d+$/.test(raw)) throw new TugError("BadRequest", `invalid --grace-period "${raw}": must be a whole number of seconds`);
+  let grace = raw === undefined ? -1 : Number(raw);
+  if (values.now) {
+    if (grace >= 0) throw new TugError("BadRequest", "--now and --grace-period cannot both be given");
+    grace = 1;
+  }
+  if (grace === 0 && !values.force) grace = 1;
+  if (values.force && grace < 0) grace = 0;
+  return grace < 0 ? undefined : grace;
 }
 
 async function waitGone(client: ApiClient, t: Target, deadline: number): Promise<boolean> {

@@ -82,6 +82,8 @@ export interface RunningServer {
   url: string;
   port: number;
   registry: Registry;
+  /** The server's shared informer (what its controllers see). */
+  informer: Informer;
   kubeconfig: string;
   /** The CA that signed the serving certificate, and the admin's bearer token. */
   caPem: string;
@@ -233,6 +235,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     port,
     registry,
+    informer,
     kubeconfig,
     caPem: tls.caCertPem,
     adminToken,

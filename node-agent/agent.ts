@@ -39,6 +39,9 @@ export interface NodeAgentOptions {
   log: (line: string) => void;
 }
 
+/** How often the end of a Terminating pod is told again while it is still there. */
+const CONFIRM_RETRY_MS = 3000;
+
 export class NodeAgent {
   private readonly workers = new Map<string, PodWorker>();
   private readonly terminating = new Map<string, Promise<void>>();
@@ -56,6 +59,8 @@ export class NodeAgent {
   private network: (PodNetwork & { listCached(): Promise<string[]> | string[] }) | undefined;
   private networkCidr: string | undefined;
   private readonly reported = new Map<string, Record<string, unknown>>();
+  /** Pods whose end was last told to the server, by uid, with when (retried every few seconds). */
+  private readonly confirming = new Map<string, number>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private syncing: Promise<void> | undefined;
   private resync = false;
@@ -241,6 +246,7 @@ export class NodeAgent {
       } else w.update(pod);
     }
     await this.removeOrphans(observed, sandboxIds);
+    this.confirmDeletions(byPod);
     const acted = await Promise.all([...this.workers.entries()].filter(([uid]) => wanted.has(uid)).map(([uid, w]) => w.sync(byPod.get(uid) ?? [], sandboxIds, this.sourcesVersion)));
     // What was just started shows as running on the next look: take it now, not a period later.
     if (acted.some(Boolean)) this.resync = true;
@@ -257,8 +263,33 @@ export class NodeAgent {
         this.workers.delete(w.uid);
         this.terminating.delete(w.uid);
         this.reported.delete(w.uid);
+        // A pod marked for deletion can now be told gone.
+        this.kick();
       });
     this.terminating.set(w.uid, done);
+  }
+
+  /**
+   * Pods marked for deletion (Terminating) whose containers are all gone: the
+   * server is told, and removes them (kubelet's final delete). Level-triggered:
+   * retried every few seconds until the pod leaves the desired state, so a
+   * link that was down, or an agent that restarted meanwhile, still ends them.
+   */
+  private confirmDeletions(byPod: Map<string, ContainerState[]>): void {
+    const now = Date.now();
+    const marked = new Set<string>();
+    for (const o of this.desired.pods) {
+      const pod = o as unknown as Pod;
+      const uid = pod.metadata.uid;
+      if (!uid || !pod.metadata.deletionTimestamp || pod.spec.nodeName !== this.opts.nodeName) continue;
+      marked.add(uid);
+      if (this.workers.has(uid) || this.terminating.has(uid) || byPod.has(uid)) continue;
+      if (now - (this.confirming.get(uid) ?? 0) < CONFIRM_RETRY_MS) continue;
+      this.confirming.set(uid, now);
+      const ref = { namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name!, uid };
+      void this.opts.link.confirmPodDeletion(ref).catch((e) => this.opts.log(`pod ${ref.namespace}/${ref.name}: telling the server it is gone: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    for (const uid of this.confirming.keys()) if (!marked.has(uid)) this.confirming.delete(uid);
   }
 
   /** Containers and sandboxes of this node that no pod explains (deleted while offline, left by a crash). */

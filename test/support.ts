@@ -1,6 +1,9 @@
 // Small helpers every test folder uses.
 
 import { TugError } from "../core/errors.ts";
+import type { Informer } from "../core/informer/informer.ts";
+import type { Registry } from "../core/registry/registry.ts";
+import type { KubeObject } from "../core/resources/object.ts";
 
 /** Polls `fn` until `ok` holds or the time is up, and returns the last value (the caller's expect then shows it). */
 export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -52,4 +55,17 @@ export function captureConsoleLog(): { lines: string[]; restore(): void } {
     lines.push(args.map(String).join(" "));
   };
   return { lines, restore: () => void (console.log = original) };
+}
+
+/**
+ * Plays the node agents of nodes that have none (tests of controllers and of
+ * the API with made-up nodes): a Pod marked for graceful deletion is removed
+ * at once, as an agent does once the pod's containers are gone.
+ */
+export function endTerminatingPods(informer: Informer, registry: Registry): void {
+  const end = (o: KubeObject) => {
+    if (o.kind !== "Pod" || !o.metadata.deletionTimestamp || !o.metadata.deletionGracePeriodSeconds) return;
+    void registry.delete("Pod", o.metadata.namespace ?? "", o.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: o.metadata.uid } }).catch(() => undefined);
+  };
+  informer.on({ add: end, update: end });
 }

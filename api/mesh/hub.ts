@@ -23,7 +23,7 @@ import { statusOf } from "../status.ts";
 import { LogRelay } from "./log-relay.ts";
 import { NodeMetrics } from "./node-metrics.ts";
 import { NodeViews, type HistoryLimits } from "./node-views.ts";
-import { RecentlyDeletedPods, recordNodeEvents, upsertNode, writePodStatuses } from "./node-writes.ts";
+import { confirmPodDeletion, RecentlyDeletedPods, recordNodeEvents, upsertNode, writePodStatuses } from "./node-writes.ts";
 
 export interface MeshHubOptions {
   registry: Registry;
@@ -219,6 +219,8 @@ export class MeshHub {
         return void this.podStatuses(s, m);
       case "sa-token-request":
         return void this.serviceAccountToken(s, m);
+      case "pod-deleted":
+        return void this.podDeleted(s, m);
       case "logs-chunk":
         return this.relay.chunk(s, m.id, m.data);
       case "logs-end":
@@ -273,6 +275,16 @@ export class MeshHub {
     } catch (e) {
       this.send(s, { type: "done", id: m.id, error: errorText(e) });
       if (!(e instanceof TugError)) this.opts.log(`mesh: node ${s.node}: writing pod status: ${errorText(e)}`);
+    }
+  }
+
+  private async podDeleted(s: Session, m: Extract<AgentMessage, { type: "pod-deleted" }>): Promise<void> {
+    try {
+      await confirmPodDeletion(this.opts.registry, this.opts.informer, s.node, m);
+      this.send(s, { type: "done", id: m.id });
+    } catch (e) {
+      this.send(s, { type: "done", id: m.id, error: errorText(e) });
+      if (!(e instanceof TugError)) this.opts.log(`mesh: node ${s.node}: ending pod ${m.namespace}/${m.name}: ${errorText(e)}`);
     }
   }
 

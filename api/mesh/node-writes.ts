@@ -107,6 +107,24 @@ export class RecentlyDeletedPods {
   }
 }
 
+/**
+ * The end of a graceful deletion: the node says the containers of its pod
+ * are gone, and the Pod goes (grace 0, guarded by its uid). A pod already
+ * gone or replaced is success; one that is not this node's, or not being
+ * deleted, is Forbidden.
+ */
+export async function confirmPodDeletion(registry: Registry, informer: Informer, node: string, pod: { namespace: string; name: string; uid: string }): Promise<void> {
+  const current = informer.get("Pod", pod.namespace, pod.name);
+  if (!current || current.metadata.uid !== pod.uid) return;
+  if ((current.spec as { nodeName?: string } | undefined)?.nodeName !== node) throw new TugError("Forbidden", `pod ${pod.namespace}/${pod.name} is not on node ${node}`);
+  if (!current.metadata.deletionTimestamp) throw new TugError("Forbidden", `pod ${pod.namespace}/${pod.name} is not being deleted`);
+  try {
+    await registry.delete("Pod", pod.namespace, pod.name, { gracePeriodSeconds: 0, preconditions: { uid: pod.uid } });
+  } catch (e) {
+    if (!isCode(e, "NotFound") && !isCode(e, "Conflict")) throw e;
+  }
+}
+
 function isCode(e: unknown, code: TugError["code"]): boolean {
   return e instanceof TugError && e.code === code;
 }

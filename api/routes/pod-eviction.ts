@@ -15,7 +15,7 @@ interface Eviction {
   apiVersion?: unknown;
   kind?: unknown;
   metadata?: { name?: unknown; namespace?: unknown };
-  deleteOptions?: { propagationPolicy?: unknown; preconditions?: { uid?: string; resourceVersion?: string } } | null;
+  deleteOptions?: { propagationPolicy?: unknown; preconditions?: { uid?: string; resourceVersion?: string }; gracePeriodSeconds?: unknown } | null;
 }
 
 function invalid(name: string, field: string, message: string): TugError {
@@ -39,6 +39,7 @@ export async function evictPod(c: Context, registry: Registry, namespace: string
   await registry.delete("Pod", namespace, name, {
     ...(typeof policy === "string" ? { propagationPolicy: policy } : {}),
     ...(opts.preconditions && typeof opts.preconditions === "object" ? { preconditions: opts.preconditions } : {}),
+    ...(Number.isInteger(opts.gracePeriodSeconds) && (opts.gracePeriodSeconds as number) >= 0 ? { gracePeriodSeconds: opts.gracePeriodSeconds as number } : {}),
   });
   return c.json({ ...successStatus({}), code: 201 }, 201);
 }

@@ -5,7 +5,7 @@
 import type { Context, Hono } from "hono";
 import { TugError } from "../../core/errors.ts";
 import { apiVersionOf, KINDS, type KindName } from "../../core/resources/kinds.ts";
-import type { Registry, Subresource } from "../../core/registry/registry.ts";
+import type { DeleteRequest, Registry, Subresource } from "../../core/registry/registry.ts";
 import { readBody } from "../body.ts";
 import { podLogs, type LogRelay } from "./pod-logs.ts";
 import { evictPod } from "./pod-eviction.ts";
@@ -53,7 +53,7 @@ function subresourceOf(kind: KindName, sub: string | undefined): Subresource | "
   throw notFoundPath();
 }
 
-async function deleteOptions(c: Context): Promise<{ propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } }> {
+async function deleteOptions(c: Context): Promise<DeleteRequest> {
   const body = (await readBody(c.req.raw)) as Record<string, unknown> | undefined;
   if (body !== undefined && (typeof body !== "object" || body === null || Array.isArray(body))) {
     throw new TugError("BadRequest", "DeleteOptions must be an object");
@@ -61,7 +61,15 @@ async function deleteOptions(c: Context): Promise<{ propagationPolicy?: string; 
   let policy = c.req.query("propagationPolicy") ?? (body?.propagationPolicy as string | undefined);
   if (policy === undefined && (body?.orphanDependents === true || c.req.query("orphanDependents") === "true")) policy = "Orphan";
   const pre = body?.preconditions as { uid?: string; resourceVersion?: string } | undefined;
-  return { propagationPolicy: policy, preconditions: pre && typeof pre === "object" ? pre : undefined };
+  return { propagationPolicy: policy, preconditions: pre && typeof pre === "object" ? pre : undefined, ...gracePeriodOf(c.req.query("gracePeriodSeconds") ?? body?.gracePeriodSeconds) };
+}
+
+/** `gracePeriodSeconds` from the query (a string) or DeleteOptions (a number); kubectl sends -1 for "the default". */
+function gracePeriodOf(raw: unknown): { gracePeriodSeconds?: number } {
+  if (raw === undefined || raw === null) return {};
+  const n = typeof raw === "string" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof n !== "number" || !Number.isInteger(n)) throw new TugError("BadRequest", `gracePeriodSeconds: must be an integer, not ${JSON.stringify(raw)}`);
+  return n < 0 ? {} : { gracePeriodSeconds: n };
 }
 
 async function handleCollection(c: Context, registry: Registry, p: ResourcePath, timing?: WatchTiming): Promise<Response> {

@@ -10,6 +10,7 @@
 //   pod-statuses {id, items} ──▶        ◀── done {id, error?}
 //                                       ◀── logs-request {id,…} / logs-cancel {id}
 //   logs-chunk {id, data}… logs-end {id, error?} ──▶
+//   pod-deleted {id, namespace, name, uid} ──▶   ◀── done {id, error?}   (a Terminating pod's containers are gone)
 //   sa-token-request {id, namespace, pod} ──▶
 //                                       ◀── sa-token {id, token, expirationTimestamp, caPem} | done {id, error}
 //   metrics {timestamp, window, node, pods} ──▶   (every 10 s; no answer, kept in memory)
@@ -135,6 +136,7 @@ export type AgentMessage =
   | { type: "node-status"; id: number; labels: Record<string, string>; annotations: Record<string, string>; status: Record<string, unknown> }
   | { type: "pod-statuses"; id: number; items: PodStatusItem[] }
   | { type: "sa-token-request"; id: number; namespace: string; pod: string }
+  | { type: "pod-deleted"; id: number; namespace: string; name: string; uid: string }
   | { type: "logs-chunk"; id: string; data: string }
   | { type: "logs-end"; id: string; error?: string; code?: ErrorCode }
   | { type: "events"; items: AgentEvent[] }
@@ -209,6 +211,7 @@ const AGENT_FRAMES: Record<AgentMessage["type"], Record<string, Check>> = {
   "node-status": { id: num, labels: record(str), annotations: record(str), status: record() },
   "pod-statuses": { id: num, items: arr(podStatus) },
   "sa-token-request": { id: num, namespace: str, pod: str },
+  "pod-deleted": { id: num, namespace: str, name: str, uid: str },
   "logs-chunk": { id: str, data: str },
   "logs-end": { id: str, error: opt(str), code: opt(oneOf(Object.keys(ERROR_CODES))) },
   metrics: { timestamp: str, window: str, node: obj(usage), pods: arr(podUsage) },

@@ -55,6 +55,8 @@ export interface WatchQuery extends Selectors {
 export interface DeleteRequest {
   propagationPolicy?: string;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** Pods: how long the node has to stop the containers (default the pod's terminationGracePeriodSeconds; 0 = now). */
+  gracePeriodSeconds?: number;
 }
 
 /** Finalizers the garbage collector and namespace controller honour. */
@@ -333,6 +335,22 @@ export class Registry {
     const addFinalizers = policy === "Foreground" ? [FOREGROUND_FINALIZER] : policy === "Orphan" ? [ORPHAN_FINALIZER] : [];
     // A namespace empties asynchronously: it stays Terminating until the namespace controller has removed its content.
     if (kind === "Namespace") addFinalizers.push(NAMESPACE_FINALIZER);
-    return this.store.delete(this.key(kind, namespace, name), { preconditions: req.preconditions, addFinalizers });
+    if (req.gracePeriodSeconds !== undefined && (!Number.isInteger(req.gracePeriodSeconds) || req.gracePeriodSeconds < 0)) {
+      throw new TugError("BadRequest", `gracePeriodSeconds: Invalid value: ${JSON.stringify(req.gracePeriodSeconds)}: must be a non-negative integer`);
+    }
+    const gracePeriodSeconds = kind === "Pod" ? podGracePeriod(await this.get(kind, namespace, name), req.gracePeriodSeconds) : 0;
+    return this.store.delete(this.key(kind, namespace, name), { preconditions: req.preconditions, addFinalizers, gracePeriodSeconds });
   }
+}
+
+/**
+ * How long a Pod's deletion waits for its node (Kubernetes' pod strategy): the
+ * asked grace, else terminationGracePeriodSeconds (30); none for a pod no node
+ * runs (unscheduled) or that has finished.
+ */
+function podGracePeriod(pod: KubeObject, asked: number | undefined): number {
+  const spec = (pod.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (!spec.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  return asked ?? spec.terminationGracePeriodSeconds ?? 30;
 }

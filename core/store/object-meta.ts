@@ -108,7 +108,8 @@ export function planUpdate(current: KubeObject, desired: KubeObject, rv: number,
   if (next.metadata.generateName === undefined) delete next.metadata.generateName;
   if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
 
-  if (cm.deletionTimestamp && !next.metadata.finalizers?.length) {
+  // The last finalizer gone removes the object, unless a graceful deletion still waits for its node.
+  if (cm.deletionTimestamp && !next.metadata.finalizers?.length && !(cm.deletionGracePeriodSeconds ?? 0)) {
     next.metadata.resourceVersion = String(rv);
     return { action: "remove", object: next };
   }
@@ -135,20 +136,40 @@ export function planDelete(current: KubeObject, opts: DeleteOptions, rv: number,
   const finalizers = [...(current.metadata.finalizers ?? [])];
   for (const f of opts.addFinalizers ?? []) if (!finalizers.includes(f)) finalizers.push(f);
 
+  const grace = opts.gracePeriodSeconds ?? 0;
+  if (grace > 0) {
+    const pending = current.metadata.deletionTimestamp ? (current.metadata.deletionGracePeriodSeconds ?? 0) : undefined;
+    // Already marked with a grace no longer than this one: nothing changes (a grace of 0 means finalizers only).
+    if (pending !== undefined && (pending === 0 || pending <= grace) && finalizers.length === (current.metadata.finalizers ?? []).length) {
+      return { action: "unchanged", object: current };
+    }
+    const object = clone(current);
+    if (finalizers.length) object.metadata.finalizers = finalizers;
+    if (pending === undefined || (pending > 0 && grace < pending)) {
+      object.metadata.deletionTimestamp = new Date(Date.parse(env.now) + grace * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      object.metadata.deletionGracePeriodSeconds = grace;
+    }
+    if (pending === undefined) object.metadata.generation = (object.metadata.generation ?? 0) + 1;
+    object.metadata.resourceVersion = String(rv);
+    return { action: "write", object };
+  }
+
   if (finalizers.length === 0) {
     const object = clone(current);
     object.metadata.resourceVersion = String(rv);
     return { action: "remove", object };
   }
-  if (current.metadata.deletionTimestamp && finalizers.length === (current.metadata.finalizers ?? []).length) {
+  const graceful = !!current.metadata.deletionTimestamp && (current.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+  if (current.metadata.deletionTimestamp && !graceful && finalizers.length === (current.metadata.finalizers ?? []).length) {
     return { action: "unchanged", object: current };
   }
   const object = clone(current);
   object.metadata.finalizers = finalizers;
-  if (!object.metadata.deletionTimestamp) {
+  // Marked now (or a graceful wait cut short): the finalizers alone hold it from here.
+  if (!object.metadata.deletionTimestamp || graceful) {
+    if (!object.metadata.deletionTimestamp) object.metadata.generation = (object.metadata.generation ?? 0) + 1;
     object.metadata.deletionTimestamp = env.now;
     object.metadata.deletionGracePeriodSeconds = 0;
-    object.metadata.generation = (object.metadata.generation ?? 0) + 1;
   }
   object.metadata.resourceVersion = String(rv);
   return { action: "write", object };

@@ -60,6 +60,13 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   /** Finalizers to add before deleting (Foreground: foregroundDeletion, Orphan: orphan). */
   addFinalizers?: string[];
+  /**
+   * Graceful deletion (Pods): above 0 the object is kept, marked with
+   * deletionTimestamp = now + grace and deletionGracePeriodSeconds, until a
+   * delete with 0 (the node saying its containers are gone) removes it. A
+   * shorter grace on a marked object shortens the wait; a longer one changes nothing.
+   */
+  gracePeriodSeconds?: number;
 }
 
 export interface DeleteResult {

@@ -54,6 +54,11 @@ export interface AgentLink {
   /** Pod statuses, batched by the caller; a pod that no longer exists is skipped. */
   reportPodStatuses(batch: PodStatusReport[]): Promise<void>;
   /**
+   * The containers of a pod marked for deletion are gone: the server removes
+   * the Pod (the kubelet's final delete). Rejects when the server is unreachable.
+   */
+  confirmPodDeletion(pod: { namespace: string; name: string; uid: string }): Promise<void>;
+  /**
    * A token for the ServiceAccount of pod `namespace/pod` (on this node).
    * Rejects when the server is unreachable or refuses (not this node's pod,
    * no such ServiceAccount). A link without it mounts no tokens into pods.

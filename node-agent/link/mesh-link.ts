@@ -97,6 +97,10 @@ export class MeshLink implements AgentLink {
     await this.request((id) => ({ type: "pod-statuses", id, items: batch }));
   }
 
+  async confirmPodDeletion(pod: { namespace: string; name: string; uid: string }): Promise<void> {
+    await this.request((id) => ({ type: "pod-deleted", id, ...pod }));
+  }
+
   async requestServiceAccountToken(namespace: string, pod: string): Promise<ServiceAccountToken> {
     const reply = await this.request((id) => ({ type: "sa-token-request", id, namespace, pod }));
     if (reply.type !== "sa-token") throw new Error(`service account token: the server answered ${reply.type}`);

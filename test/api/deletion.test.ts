@@ -110,3 +110,51 @@ describe("namespaces", () => {
     expect(r.body.message).toBe('namespaces "nowhere" not found');
   });
 });
+
+describe("graceful pod deletion", () => {
+  const pod = (name: string, extra: Record<string, unknown> = {}) =>
+    s.call("POST", podsPath, { metadata: { name }, spec: { terminationGracePeriodSeconds: 20, containers: [{ name: "c", image: "busybox" }], ...extra } });
+  const get = (name: string) => s.call("GET", `${podsPath}/${name}`);
+
+  test("a pod on a node is marked Terminating for its grace period and stays until its node (grace 0) ends it", async () => {
+    const created = await pod("graceful", { nodeName: "far-away" });
+    expect(created.status).toBe(201);
+    const before = Date.now();
+    const del = await s.call("DELETE", `${podsPath}/graceful`);
+    expect(del.status).toBe(200);
+    expect(del.body.kind).toBe("Pod");
+    expect(del.body.metadata.deletionGracePeriodSeconds).toBe(20);
+    const due = Date.parse(del.body.metadata.deletionTimestamp);
+    expect(due).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 20_000);
+    expect(due).toBeLessThanOrEqual(Date.now() + 20_000);
+    expect((await get("graceful")).body.metadata.deletionTimestamp).toBe(del.body.metadata.deletionTimestamp);
+    // Asked again with a longer grace: nothing changes; with a shorter one: the wait shortens.
+    expect((await s.call("DELETE", `${podsPath}/graceful?gracePeriodSeconds=60`)).body.metadata.deletionGracePeriodSeconds).toBe(20);
+    expect((await s.call("DELETE", `${podsPath}/graceful`, { gracePeriodSeconds: 5 })).body.metadata.deletionGracePeriodSeconds).toBe(5);
+    // The node's word (or `--grace-period=0 --force`): gone.
+    const end = await s.call("DELETE", `${podsPath}/graceful?gracePeriodSeconds=0`, { preconditions: { uid: created.body.metadata.uid } });
+    expect(end.body).toMatchObject({ kind: "Status", status: "Success" });
+    expect((await get("graceful")).status).toBe(404);
+  });
+
+  test("a pod no node runs, or one that has finished, goes at once", async () => {
+    await pod("unscheduled");
+    expect((await s.call("DELETE", `${podsPath}/unscheduled`)).body).toMatchObject({ kind: "Status", status: "Success" });
+    expect((await get("unscheduled")).status).toBe(404);
+    await pod("finished", { nodeName: "far-away" });
+    expect((await s.call("PATCH", `${podsPath}/finished/status`, { status: { phase: "Succeeded" } }, { "content-type": "application/merge-patch+json" })).status).toBe(200);
+    expect((await s.call("DELETE", `${podsPath}/finished`)).body).toMatchObject({ kind: "Status", status: "Success" });
+    expect((await get("finished")).status).toBe(404);
+  });
+
+  test("a gracePeriodSeconds that is not a whole number is a 400 and changes nothing", async () => {
+    await pod("odd-grace", { nodeName: "far-away" });
+    for (const q of ["gracePeriodSeconds=soon", "gracePeriodSeconds=1.5"]) {
+      const r = await s.call("DELETE", `${podsPath}/odd-grace?${q}`);
+      expect(r.status).toBe(400);
+      expect(r.body.message).toContain("gracePeriodSeconds");
+    }
+    expect((await get("odd-grace")).body.metadata.deletionTimestamp).toBeUndefined();
+    await s.call("DELETE", `${podsPath}/odd-grace?gracePeriodSeconds=0`);
+  });
+});

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RunningServer, type ServerOptions } from "../../cli/server.ts";
+import { endTerminatingPods } from "../support.ts";
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -17,9 +18,14 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(
   dataDir = mkdtempSync(join(tmpdir(), "tug-api-")),
-  opts: Pick<ServerOptions, "nodeGracePeriodMs" | "defaultTolerationSeconds" | "disableControllerManager" | "disableScheduler"> = {},
+  opts: Pick<ServerOptions, "nodeGracePeriodMs" | "defaultTolerationSeconds" | "disableControllerManager" | "disableScheduler"> & {
+    /** Its nodes are made up (no agents): pods marked for deletion end at once, as if their agent confirmed. */
+    madeUpNodes?: boolean;
+  } = {},
 ): Promise<TestServer> {
-  const server = await startServer({ dataDir, bind: "127.0.0.1", port: 0, watchTiming: { keepaliveMs: 15_000, bookmarkMs: 200 }, ...opts });
+  const { madeUpNodes, ...serverOpts } = opts;
+  const server = await startServer({ dataDir, bind: "127.0.0.1", port: 0, watchTiming: { keepaliveMs: 15_000, bookmarkMs: 200 }, ...serverOpts });
+  if (madeUpNodes) endTerminatingPods(server.informer, server.registry);
   const authedFetch = (path: string, init: RequestInit = {}) =>
     fetch(server.url + path, { ...init, headers: { authorization: `Bearer ${server.adminToken}`, ...(init.headers as Record<string, string>) }, tls: { ca: server.caPem } });
   return {

@@ -66,6 +66,22 @@ describe("scale and delete", () => {
     expect((await tug(kc, ["delete", "cm", "d1", "--ignore-not-found"])).code).toBe(0);
     expect((await tug(kc, ["delete", "deploy/scaled"])).stdout).toBe('deployment.apps "scaled" deleted\n');
   });
+
+  test("a pod on a node that never answers: delete marks it Terminating; --grace-period=0 alone is 1 s; with --force it goes", async () => {
+    // A Node that exists (a pod of a Node that does not is removed by the server's pod GC).
+    expect((await server.call("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "silent-node" } })).status).toBe(201);
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "stuck" }, spec: { nodeName: "silent-node", terminationGracePeriodSeconds: 40, containers: [{ name: "c", image: "busybox" }] } };
+    expect((await server.call("POST", "/api/v1/namespaces/default/pods", pod)).status).toBe(201);
+    expect(await tug(kc, ["delete", "pod", "stuck", "--wait=false"])).toMatchObject({ code: 0, stdout: 'pod "stuck" deleted\n' });
+    expect((await get("/api/v1/namespaces/default/pods/stuck")).metadata.deletionGracePeriodSeconds).toBe(40);
+    expect((await tug(kc, ["get", "pod", "stuck"])).stdout).toMatch(/^NAME\s+READY\s+STATUS.*\nstuck\s+0\/1\s+Terminating\s/);
+    // Waiting for a node that never answers ends at --timeout, with one line and a non-zero exit.
+    expect(await tug(kc, ["delete", "pod", "stuck", "--grace-period=0", "--timeout", "1s"])).toMatchObject({ code: 1, stderr: 'error: timed out waiting for the deletion of pods "stuck"\n' });
+    expect((await get("/api/v1/namespaces/default/pods/stuck")).metadata.deletionGracePeriodSeconds).toBe(1);
+    expect(await tug(kc, ["delete", "pod", "stuck", "--grace-period", "soon"])).toMatchObject({ code: 1, stderr: 'error: invalid --grace-period "soon": must be a whole number of seconds\n' });
+    expect(await tug(kc, ["delete", "pod", "stuck", "--grace-period=0", "--force"])).toMatchObject({ code: 0, stdout: 'pod "stuck" deleted\n' });
+    expect((await server.call("GET", "/api/v1/namespaces/default/pods/stuck")).status).toBe(404);
+  });
 });
 
 describe("describe and events", () => {
@@ -142,7 +158,7 @@ describe("nodes", () => {
   let quiet: TestServer;
   let qkc: string;
   beforeAll(async () => {
-    quiet = await startTestServer(undefined, { disableControllerManager: true });
+    quiet = await startTestServer(undefined, { disableControllerManager: true, madeUpNodes: true });
     qkc = quiet.kubeconfig;
     await quiet.call("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: NODE } });
   });

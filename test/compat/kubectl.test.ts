@@ -117,6 +117,7 @@ describe.skipIf("skip" in found)(SUITE, () => {
       await Bun.$`ctr -n ${ctrNamespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
       await Bun.$`ctr namespaces rm ${ctrNamespace}`.nothrow().quiet();
       await Bun.$`ip link del ${bridge}`.nothrow().quiet();
+      await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
     }
     await server?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { RegistryEventRecorder } from "../../core/events/recorder.ts";
 import { Informer } from "../../core/informer/informer.ts";
 import { registerStandardIndexes } from "../../core/informer/indexes.ts";
 import { Registry } from "../../core/registry/registry.ts";
+import { endTerminatingPods } from "../support.ts";
 
 export interface ControllerHarness {
   ctx: ControllerContext;
@@ -28,7 +29,12 @@ export interface ControllerHarness {
   stop(): Promise<void>;
 }
 
-export async function startControllerHarness(build: (ctx: ControllerContext) => Controller[], opts: { clock?: Clock } = {}): Promise<ControllerHarness> {
+/**
+ * By default a pod marked for deletion ends at once, as if its node's agent
+ * confirmed it; `nodesConfirmDeletion: false` leaves it Terminating, as on a
+ * node that does not answer.
+ */
+export async function startControllerHarness(build: (ctx: ControllerContext) => Controller[], opts: { clock?: Clock; nodesConfirmDeletion?: boolean } = {}): Promise<ControllerHarness> {
   const dir = mkdtempSync(join(tmpdir(), "tug-ctrl-"));
   const store = new LmdbStore({ path: dir });
   const clock = opts.clock ?? systemClock;
@@ -38,6 +44,7 @@ export async function startControllerHarness(build: (ctx: ControllerContext) => 
   const events = new RegistryEventRecorder(registry, { component: "test", clock, onError: (e) => errors.push(`events: ${String(e)}`) });
   const ctx: ControllerContext = { registry, informer, clock, events, onError: (c, k, e) => errors.push(`${c} ${k}: ${e instanceof Error ? e.message : String(e)}`) };
   registerStandardIndexes(informer);
+  if (opts.nodesConfirmDeletion !== false) endTerminatingPods(informer, registry);
   const controllers: Controller[] = [new GarbageCollector(ctx), new NamespaceController(ctx), ...build(ctx)];
   await informer.start();
   await ensureSystemNamespaces(registry);

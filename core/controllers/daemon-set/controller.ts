@@ -113,7 +113,8 @@ export class DaemonSetController implements Controller {
           this.ctx.events.record(ds as KubeObject, "Warning", "FailedDaemonPod", `Found failed daemon pod ${namespace}/${podName} on node ${node}, will try to kill it`);
           this.backoff.next(key, node, now);
         }
-        await this.ctx.registry.delete("Pod", namespace, podName, { preconditions: { uid: a.pod.metadata.uid } });
+        // No node will confirm the end of a pod whose node is gone: it goes at once.
+        await this.ctx.registry.delete("Pod", namespace, podName, { preconditions: { uid: a.pod.metadata.uid }, ...(a.reason === "node-gone" ? { gracePeriodSeconds: 0 } : {}) });
         this.ctx.events.record(ds as KubeObject, "Normal", "SuccessfulDelete", `Deleted pod: ${podName}`);
       } catch (e) {
         // Another writer got there first: the next look sees the result.

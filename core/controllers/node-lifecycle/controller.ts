@@ -131,9 +131,11 @@ export class NodeLifecycleController implements Controller {
   private async removeOrphanPods(pods: readonly KubeObject[], nodes: Set<string>): Promise<void> {
     for (const pod of pods) {
       const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-      if (!nodeName || nodes.has(nodeName) || pod.metadata.deletionTimestamp) continue;
+      if (!nodeName || nodes.has(nodeName)) continue;
+      // Held only by finalizers: not ours to end. Terminating gracefully: no node is left to confirm it, so it goes now.
+      if (pod.metadata.deletionTimestamp && !pod.metadata.deletionGracePeriodSeconds) continue;
       this.ctx.events.record(pod, "Normal", "PodGCOrphaned", `Deleting pod ${pod.metadata.name}: node ${nodeName} no longer exists`);
-      await this.ctx.registry.delete("Pod", pod.metadata.namespace ?? "", pod.metadata.name ?? "", { preconditions: { uid: pod.metadata.uid } }).catch(ignoreNotFound);
+      await this.ctx.registry.delete("Pod", pod.metadata.namespace ?? "", pod.metadata.name ?? "", { preconditions: { uid: pod.metadata.uid }, gracePeriodSeconds: 0 }).catch(ignoreNotFound);
     }
   }
 }

@@ -116,7 +116,7 @@ describe("authorizeRequest", () => {
     expect(check(n1, "GET", "/api/v1")).toBe("ok");
 
     // Once the pod is gone, its secret is no longer the node's business.
-    expect((await registry.delete("Pod", "team", "p1")).removed).toBe(true);
+    expect((await registry.delete("Pod", "team", "p1", { gracePeriodSeconds: 0 })).removed).toBe(true);
     expect(await eventually(() => check(n1, "GET", "/api/v1/namespaces/team/secrets/s1"), (r) => r !== "ok")).toContain("forbidden");
   });
 

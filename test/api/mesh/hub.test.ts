@@ -166,8 +166,13 @@ describe("connect", () => {
     expect(d.rv).toBe(Number(created.metadata.resourceVersion));
     expect(d.upserts.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(["Pod/later", "Secret/sec-late"]);
     // Deleted: the pod leaves, and so does the secret no other pod needs.
+    // Deleted: first marked Terminating (the agent stops its containers), then gone once the
+    // node says so (the harness plays that agent), and the secret no other pod needs goes too.
     await h.registry.delete("Pod", "default", "later");
+    const marked = await a.next("delta");
+    expect(marked.upserts.map((o) => `${o.metadata.name} ${!!o.metadata.deletionTimestamp}`)).toEqual(["later true"]);
     const gone = await a.next("delta");
+    expect(gone.deletes).toContainEqual({ kind: "Pod", namespace: "default", name: "later" });
     expect(gone.deletes).toContainEqual({ kind: "Secret", namespace: "default", name: "sec-late" });
     a.close();
   });
