@@ -155,6 +155,45 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       w.stop();
     });
 
+    test("a graceful delete marks and keeps the object (updates do not remove it) until a delete with grace 0", async () => {
+      const s = await make();
+      await s.create(cm("g"));
+      const marked = await s.delete(key("g"), { gracePeriodSeconds: 30 });
+      expect(marked.removed).toBe(false);
+      expect(marked.object.metadata.deletionGracePeriodSeconds).toBe(30);
+      const due = Date.parse(marked.object.metadata.deletionTimestamp!);
+      expect(due - Date.now()).toBeGreaterThan(25_000);
+      expect(due - Date.now()).toBeLessThanOrEqual(30_000);
+      // A longer grace changes nothing; a shorter one moves the deadline closer.
+      expect((await s.delete(key("g"), { gracePeriodSeconds: 60 })).object.metadata.resourceVersion).toBe(marked.object.metadata.resourceVersion!);
+      const shorter = await s.delete(key("g"), { gracePeriodSeconds: 5 });
+      expect(shorter.object.metadata.deletionGracePeriodSeconds).toBe(5);
+      expect(Date.parse(shorter.object.metadata.deletionTimestamp!)).toBeLessThan(due);
+      // Status-like updates while it terminates keep it.
+      await s.update(key("g"), (o) => ({ ...o, data: { phase: "stopping" } }));
+      expect((await s.get(key("g")))?.data).toEqual({ phase: "stopping" });
+      const w = collect(s, { kind: "ConfigMap" });
+      expect((await s.delete(key("g"), { gracePeriodSeconds: 0 })).removed).toBe(true);
+      expect(await s.get(key("g"))).toBeUndefined();
+      expect(w.seen.map((e) => e.type)).toEqual(["DELETED"]);
+      w.stop();
+    });
+
+    test("a graceful delete of an object with finalizers: grace 0 hands it to the finalizers alone", async () => {
+      const s = await make();
+      await s.create({ ...cm("gf"), metadata: { name: "gf", namespace: "default", finalizers: ["a/b"] } });
+      await s.delete(key("gf"), { gracePeriodSeconds: 10 });
+      // The finalizer going does not end a graceful wait.
+      await s.update(key("gf"), (o) => ({ ...o, metadata: { ...o.metadata, finalizers: [] } }));
+      expect((await s.get(key("gf")))?.metadata.deletionGracePeriodSeconds).toBe(10);
+      await s.update(key("gf"), (o) => ({ ...o, metadata: { ...o.metadata, finalizers: ["a/b"] } }));
+      const ended = await s.delete(key("gf"), { gracePeriodSeconds: 0 });
+      expect(ended.removed).toBe(false);
+      expect(ended.object.metadata.deletionGracePeriodSeconds).toBe(0);
+      await s.update(key("gf"), (o) => ({ ...o, metadata: { ...o.metadata, finalizers: [] } }));
+      expect(await s.get(key("gf"))).toBeUndefined();
+    });
+
     test("delete can add finalizers (propagation) and checks preconditions", async () => {
       const s = await make();
       const a = await s.create(cm("a"));
