@@ -211,7 +211,10 @@ for (const rt of RUNTIMES) {
       const left = await eventually(() => runtime.listContainers({ [LABEL_NODE]: node }), (l) => l.length === 0, 30_000);
       expect(left).toEqual([]);
       expect(await eventually(() => runtime.listSandboxes({ [LABEL_NODE]: node }), (l) => l.length === 0, 10_000)).toEqual([]);
-      expect(existsSync(`/var/run/netns/${sandboxIdOf(node, uid)}`)).toBe(false);
+      // On Docker the netns pin goes just after the infra container.
+      expect(await eventually(() => existsSync(`/var/run/netns/${sandboxIdOf(node, uid)}`), (pinned) => !pinned, 5_000)).toBe(false);
+      // And the Pod, Terminating while its node was down, is gone from the API once the agent said so.
+      expect(await eventually(async () => (await call("GET", "/api/v1/namespaces/default/pods/survivor")).status, (code) => code === 404, 15_000)).toBe(404);
     }, 180_000);
   });
 }
