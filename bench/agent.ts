@@ -114,6 +114,7 @@ async function oneRun(run: number): Promise<RunResult> {
     await agent.exited;
     await server.stop();
     Bun.spawnSync(["ip", "link", "del", bridge]);
+    Bun.spawnSync(["nft", "delete", "table", "ip", `tug-pods-${bridge}`]);
     rmSync(serverDir, { recursive: true, force: true });
     rmSync(agentDir, { recursive: true, force: true });
   }
