@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServiceAccountTokens } from "../../../api/auth/service-account-tokens.ts";
-import { MeshHub, type MeshSocketData } from "../../../api/mesh/hub.ts";
-import { encodeMessage, MESH_PATH, parseServerMessage, type AgentMessage, type ServerMessage } from "../../../core/mesh/messages.ts";
+import { parseServerMessage, type AgentMessage } from "../../../core/mesh/messages.ts";
 import { MeshLink } from "../../../node-agent/link/mesh-link.ts";
 import { startControllerHarness, type ControllerHarness } from "../../controllers/harness.ts";
 import { eventually } from "../../support.ts";
+import { RawAgent, startHub, type TestHub } from "./mesh-fixture.ts";
 
 const TOKENS: Record<string, string> = { "tok-a": "node-a", "tok-b": "node-b" };
 const CA = "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n";
@@ -22,55 +22,28 @@ let keyDir: string;
 let tokens: ServiceAccountTokens;
 const logs: string[] = [];
 
-function startHub(opts: { withTokens: boolean }) {
-  const hub = new MeshHub({
-    registry: h.registry,
-    informer: h.informer,
-    authenticate: async (req) => {
-      const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-      const node = token ? TOKENS[token] : undefined;
-      return node ? { node } : undefined;
-    },
-    log: (l) => logs.push(l),
-    ...(opts.withTokens ? { serviceAccountTokens: tokens, caPem: CA } : {}),
-  });
-  const server = Bun.serve<MeshSocketData>({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req, srv) => (MeshHub.isMeshRequest(req) ? hub.handleUpgrade(req, srv) : new Response("not found", { status: 404 })),
-    websocket: hub.websocket,
-  });
-  return { hub, server, url: `http://127.0.0.1:${server.port}` };
-}
-
-let main: ReturnType<typeof startHub>;
+let main: TestHub;
 
 beforeAll(async () => {
   h = await startControllerHarness(() => []);
   keyDir = mkdtempSync(join(tmpdir(), "tug-sa-key-"));
   tokens = await ServiceAccountTokens.open(keyDir);
-  main = startHub({ withTokens: true });
+  main = startHub(h, TOKENS, logs, { serviceAccountTokens: tokens, caPem: CA });
   await h.registry.create("ServiceAccount", "default", { metadata: { name: "default" } });
   await h.registry.create("ServiceAccount", "default", { metadata: { name: "robot" } });
 });
 
 afterAll(async () => {
-  main.hub.close();
-  await main.server.stop(true);
+  await main.stop();
   await h.stop();
   rmSync(keyDir, { recursive: true, force: true });
 });
 
 /** A hand-driven agent that has said hello and taken its snapshot. */
 async function rawAgent(url: string, token: string, node: string) {
-  const ws = new WebSocket(url.replace(/^http/, "ws") + MESH_PATH, { headers: { authorization: `Bearer ${token}` } });
-  const frames: ServerMessage[] = [];
-  ws.addEventListener("message", (ev) => frames.push(parseServerMessage(ev.data as string)));
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error("websocket did not open")), { once: true });
-  });
-  const send = (m: AgentMessage) => ws.send(encodeMessage(m));
+  const agent = await RawAgent.connect(url, token);
+  const frames = agent.frames;
+  const send = (m: AgentMessage) => agent.send(m);
   send({ type: "hello", node });
   await eventually(() => frames.some((f) => f.type === "snapshot"), (x) => x, 5000);
   /** Sends a token request and returns the answer to it. */
@@ -80,7 +53,7 @@ async function rawAgent(url: string, token: string, node: string) {
     if (!reply) throw new Error(`no answer to request ${id}`);
     return reply;
   };
-  return { ask, close: () => ws.close() };
+  return { ask, close: () => agent.close() };
 }
 
 async function pod(name: string, node: string, serviceAccountName?: string) {
@@ -137,7 +110,7 @@ describe("sa-token-request", () => {
   });
 
   test("a hub without a token issuer answers with an error", async () => {
-    const bare = startHub({ withTokens: false });
+    const bare = startHub(h, TOKENS, logs);
     await pod("sa-bare", "node-a");
     const a = await rawAgent(bare.url, "tok-a", "node-a");
     try {
@@ -145,8 +118,7 @@ describe("sa-token-request", () => {
       expect(reply).toEqual({ type: "done", id: 1, error: "this server issues no ServiceAccount tokens over the mesh" });
     } finally {
       a.close();
-      bare.hub.close();
-      await bare.server.stop(true);
+      await bare.stop();
     }
   });
 

@@ -1,129 +1,38 @@
 // The mesh end to end: a real Bun.serve with the hub, real WebSockets (raw
 // test clients and the agent's MeshLink), a real Registry over LMDB and the
 // informer. Snapshot contents, deltas, resume from an ack, back-pressure,
-// what agents may write, log relays, dead links and server failover.
+// log relays, dead links and server failover. What agents write: hub-writes.test.ts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { MeshHub, type MeshSocketData } from "../../../api/mesh/hub.ts";
+import type { MeshHub } from "../../../api/mesh/hub.ts";
 import { TugError } from "../../../core/errors.ts";
-import { encodeMessage, MESH_PATH, parseServerMessage, type AgentMessage, type ServerMessage } from "../../../core/mesh/messages.ts";
+import { MESH_PATH, type ServerMessage } from "../../../core/mesh/messages.ts";
 import type { KubeObject } from "../../../core/resources/object.ts";
 import type { DesiredState } from "../../../node-agent/link/agent-link.ts";
 import { MeshLink } from "../../../node-agent/link/mesh-link.ts";
 import { startControllerHarness, type ControllerHarness } from "../../controllers/harness.ts";
 import { codeOf, eventually } from "../../support.ts";
+import { podMaker, RawAgent, startHub as startTestHub, type TestHub } from "./mesh-fixture.ts";
 
-const TOKENS: Record<string, string> = { "tok-a": "node-a", "tok-b": "node-b", "tok-r": "node-r", "tok-s": "node-s", "tok-w": "node-w", "tok-l": "node-l", "tok-d": "node-d", "tok-f": "node-f" };
+const TOKENS: Record<string, string> = { "tok-a": "node-a", "tok-b": "node-b", "tok-r": "node-r", "tok-s": "node-s", "tok-l": "node-l", "tok-d": "node-d", "tok-f": "node-f" };
 
 let h: ControllerHarness;
 const logs: string[] = [];
-
-async function startHub(opts: Partial<ConstructorParameters<typeof MeshHub>[0]> = {}) {
-  const hub = new MeshHub({
-    registry: h.registry,
-    informer: h.informer,
-    authenticate: async (req) => {
-      const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-      const node = token ? TOKENS[token] : undefined;
-      return node ? { node } : undefined;
-    },
-    log: (l) => logs.push(l),
-    ...opts,
-  });
-  const server = Bun.serve<MeshSocketData>({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req, srv) => (MeshHub.isMeshRequest(req) ? hub.handleUpgrade(req, srv) : new Response("not found", { status: 404 })),
-    websocket: hub.websocket,
-  });
-  return { hub, server, url: `http://127.0.0.1:${server.port}` };
-}
-
-let main: Awaited<ReturnType<typeof startHub>>;
+const startHub = (opts: Partial<ConstructorParameters<typeof MeshHub>[0]> = {}) => startTestHub(h, TOKENS, logs, opts);
+let main: TestHub;
+let pod: ReturnType<typeof podMaker>;
 
 beforeAll(async () => {
   h = await startControllerHarness(() => []);
-  main = await startHub();
+  main = startHub();
+  pod = podMaker(h.registry);
 });
 
 afterAll(async () => {
-  main.hub.close();
-  await main.server.stop(true);
+  await main.stop();
   await h.stop();
 });
-
-/** A hand-driven agent: frames in a queue, taken in order by next(). */
-class RawAgent {
-  readonly frames: ServerMessage[] = [];
-  private wakeup: (() => void) | undefined;
-  closed = false;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.addEventListener("message", (ev) => {
-      this.frames.push(parseServerMessage(ev.data as string));
-      this.wakeup?.();
-    });
-    ws.addEventListener("close", () => {
-      this.closed = true;
-      this.wakeup?.();
-    });
-  }
-
-  static async connect(url: string, token: string): Promise<RawAgent> {
-    const ws = new WebSocket(url.replace(/^http/, "ws") + MESH_PATH, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", () => reject(new Error("websocket did not open")), { once: true });
-    });
-    return new RawAgent(ws);
-  }
-
-  send(m: AgentMessage): void {
-    this.ws.send(encodeMessage(m));
-  }
-
-  /** The next frame of `type` (frames of other types before it are dropped). */
-  async next<T extends ServerMessage["type"]>(type: T, timeoutMs = 5000): Promise<Extract<ServerMessage, { type: T }>> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.frames.findIndex((f) => f.type === type);
-      if (i >= 0) {
-        const f = this.frames[i]!;
-        this.frames.splice(0, i + 1);
-        return f as Extract<ServerMessage, { type: T }>;
-      }
-      if (Date.now() > end) throw new Error(`no ${type} frame within ${timeoutMs} ms (got ${this.frames.map((f) => f.type).join(", ") || "nothing"})`);
-      await new Promise<void>((resolve) => {
-        this.wakeup = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-let podSeq = 0;
-function pod(node: string | undefined, extra: { configMap?: string; secret?: string; name?: string } = {}) {
-  const name = extra.name ?? `p${++podSeq}`;
-  return h.registry.create("Pod", "default", {
-    metadata: { name },
-    spec: {
-      ...(node ? { nodeName: node } : {}),
-      containers: [
-        {
-          name: "c",
-          image: "busybox",
-          ...(extra.configMap ? { envFrom: [{ configMapRef: { name: extra.configMap } }] } : {}),
-        },
-      ],
-      ...(extra.secret ? { volumes: [{ name: "s", secret: { secretName: extra.secret } }] } : {}),
-    },
-  });
-}
 
 const names = (objs: KubeObject[]) => objs.map((o) => o.metadata.name).sort();
 
@@ -287,105 +196,6 @@ describe("back-pressure", () => {
       await bp.server.stop(true);
     }
   }, 30_000);
-});
-
-describe("agent writes", () => {
-  test("node-status creates and updates the Node; pod-statuses reach the store, but not for another node's pod", async () => {
-    const w = await RawAgent.connect(main.url, "tok-w");
-    w.send({ type: "hello", node: "node-w" });
-    await w.next("snapshot");
-    w.send({ type: "node-status", id: 1, labels: { role: "edge" }, annotations: {}, status: { addresses: [{ type: "InternalIP", address: "10.0.0.9" }] } });
-    const reply = await w.next("node");
-    expect(reply.id).toBe(1);
-    expect(reply.node.metadata.name).toBe("node-w");
-    const stored = await h.registry.get("Node", "", "node-w");
-    expect(stored.metadata.labels).toEqual({ role: "edge" });
-    expect((stored.status as { addresses: unknown[] }).addresses).toEqual([{ type: "InternalIP", address: "10.0.0.9" }]);
-
-    const own = await pod("node-w");
-    const other = await pod("node-b");
-    w.send({
-      type: "pod-statuses",
-      id: 2,
-      items: [
-        { namespace: "default", name: own.metadata.name!, uid: own.metadata.uid!, status: { phase: "Running" } },
-        { namespace: "default", name: other.metadata.name!, uid: other.metadata.uid!, status: { phase: "Failed" } },
-        { namespace: "default", name: "no-such-pod", uid: "x", status: { phase: "Running" } },
-      ],
-    });
-    expect(await w.next("done")).toEqual({ type: "done", id: 2 });
-    expect(((await h.registry.get("Pod", "default", own.metadata.name!)).status as { phase?: string }).phase).toBe("Running");
-    expect(((await h.registry.get("Pod", "default", other.metadata.name!)).status as { phase?: string }).phase).not.toBe("Failed");
-    expect(logs.some((l) => l.includes(`node-w reported the status of pod default/${other.metadata.name}`))).toBe(true);
-    // A route change of a node reaches the agents as a delta.
-    await h.registry.patch("Node", "", "node-w", "application/merge-patch+json", { spec: { podCIDR: "10.42.9.0/24" } });
-    const route = await w.next("delta");
-    expect(route.routes).toEqual([{ name: "node-w", podCIDR: "10.42.9.0/24", internalIP: "10.0.0.9" }]);
-    w.close();
-  });
-
-  test("events about the node's own pods and Node are written as kubelet's, repeats folded into count; others are ignored", async () => {
-    const w = await RawAgent.connect(main.url, "tok-w");
-    w.send({ type: "hello", node: "node-w" });
-    await w.next("snapshot");
-    const own = await pod("node-w");
-    const other = await pod("node-b");
-    const node = await h.registry.get("Node", "", "node-w");
-    const about = (p: KubeObject, reason: string, count: number) => ({
-      kind: "Pod" as const,
-      namespace: "default",
-      name: p.metadata.name!,
-      uid: p.metadata.uid!,
-      fieldPath: "spec.containers{c}",
-      type: "Warning" as const,
-      reason,
-      message: "Back-off restarting failed container",
-      count,
-    });
-    w.send({
-      type: "events",
-      items: [
-        about(own, "BackOff", 3),
-        about(other, "BackOff", 1),
-        { kind: "Node", namespace: "", name: "node-w", uid: node.metadata.uid!, type: "Normal", reason: "Starting", message: "Starting tug agent.", count: 1 },
-        { kind: "Node", namespace: "", name: "node-b", uid: "x", type: "Normal", reason: "Starting", message: "Starting tug agent.", count: 1 },
-      ],
-    });
-    const eventsOf = async (name: string, namespace = "default") =>
-      (await h.registry.list("Event", { namespace })).items.filter((e) => (e.involvedObject as { name: string }).name === name) as any[];
-    const [backOff] = await eventually(() => eventsOf(own.metadata.name!), (l) => l.length === 1);
-    expect(backOff).toMatchObject({
-      type: "Warning",
-      reason: "BackOff",
-      count: 3,
-      source: { component: "kubelet", host: "node-w" },
-      involvedObject: { kind: "Pod", name: own.metadata.name, uid: own.metadata.uid, fieldPath: "spec.containers{c}" },
-    });
-    // The same event again adds to the count of the one Event.
-    w.send({ type: "events", items: [about(own, "BackOff", 2)] });
-    expect((await eventually(() => eventsOf(own.metadata.name!), (l) => l[0]?.count === 5))[0].count).toBe(5);
-    const [starting] = await eventually(() => eventsOf("node-w"), (l) => l.length === 1);
-    expect(starting).toMatchObject({ reason: "Starting", involvedObject: { kind: "Node", name: "node-w" }, source: { host: "node-w" } });
-    expect(await eventsOf(other.metadata.name!)).toEqual([]);
-    expect(await eventsOf("node-b")).toEqual([]);
-    expect(logs.some((l) => l.includes(`node-w sent an event about Pod default/${other.metadata.name}`))).toBe(true);
-    // A pod deleted a moment ago still gets the events its node sends while stopping it; a made-up uid does not.
-    await h.registry.delete("Pod", "default", own.metadata.name!);
-    await eventually(async () => h.informer.get("Pod", "default", own.metadata.name!), (p) => p === undefined);
-    w.send({ type: "events", items: [{ ...about(own, "Killing", 1), type: "Normal", message: "Stopping container c" }, { ...about(own, "Killing", 1), uid: "made-up", type: "Normal", message: "Stopping container x" }] });
-    const killing = await eventually(async () => (await eventsOf(own.metadata.name!)).filter((e) => e.reason === "Killing"), (l) => l.length > 0);
-    expect(killing.map((e) => e.message)).toEqual(["Stopping container c"]);
-    w.close();
-  });
-
-  test("garbage is refused by the parsers with BadRequest", async () => {
-    const { parseAgentMessage } = await import("../../../core/mesh/messages.ts");
-    const badEvent = '{"type":"events","items":[{"kind":"Secret","namespace":"","name":"n","uid":"u","type":"Normal","reason":"r","message":"m","count":1}]}';
-    for (const text of ["not json", "{}", '{"type":"ack"}', '{"type":"ack","rv":-1}', '{"type":"hello"}', '{"type":"logs-end","id":"1","code":"Nope"}', badEvent]) {
-      expect(await codeOf(Promise.resolve().then(() => parseAgentMessage(text)))).toBe("BadRequest");
-    }
-    expect(() => parseServerMessage('{"type":"delta","rv":1,"upserts":[{"kind":"Pod"}],"deletes":[]}')).toThrow(TugError);
-  });
 });
 
 describe("MeshLink", () => {
