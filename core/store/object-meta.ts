@@ -3,6 +3,7 @@
 // resourceVersion and the environment (time, ids). Both store
 // implementations call these so they cannot drift apart.
 
+import { rfc3339 } from "../clock.ts";
 import { TugError } from "../errors.ts";
 import type { KubeObject } from "../resources/object.ts";
 import { deepEqual } from "../deep-equal.ts";
@@ -140,13 +141,13 @@ export function planDelete(current: KubeObject, opts: DeleteOptions, rv: number,
   if (grace > 0) {
     const pending = current.metadata.deletionTimestamp ? (current.metadata.deletionGracePeriodSeconds ?? 0) : undefined;
     // Already marked with a grace no longer than this one: nothing changes (a grace of 0 means finalizers only).
-    if (pending !== undefined && (pending === 0 || pending <= grace) && finalizers.length === (current.metadata.finalizers ?? []).length) {
+    if (pending !== undefined && pending <= grace && finalizers.length === (current.metadata.finalizers ?? []).length) {
       return { action: "unchanged", object: current };
     }
     const object = clone(current);
     if (finalizers.length) object.metadata.finalizers = finalizers;
     if (pending === undefined || (pending > 0 && grace < pending)) {
-      object.metadata.deletionTimestamp = new Date(Date.parse(env.now) + grace * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      object.metadata.deletionTimestamp = rfc3339(Date.parse(env.now) + grace * 1000);
       object.metadata.deletionGracePeriodSeconds = grace;
     }
     if (pending === undefined) object.metadata.generation = (object.metadata.generation ?? 0) + 1;

@@ -113,7 +113,7 @@ export class MeshLink implements AgentLink {
 
   reportEvents(items: AgentEvent[]): boolean {
     if (!this.synced || this.ws?.readyState !== WebSocket.OPEN) return false;
-    this.sendFrame({ type: "events", items });
+    this.ws.send(encodeMessage({ type: "events", items }));
     return true;
   }
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAgent, type RunningAgent } from "../../cli/agent.ts";
 import { startTestServer, type TestServer } from "../api/harness.ts";
+import { removeNodeLeftovers } from "../node-agent/agent-fixture.ts";
 import { eventually } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT } from "../node-agent/requirements.ts";
 import { TEST_IMAGE, testImageTar } from "../node-agent/test-image.ts";
@@ -114,10 +115,7 @@ describe.skipIf("skip" in found)(SUITE, () => {
       await agent.stop();
     }
     if (work) {
-      await Bun.$`ctr -n ${ctrNamespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-      await Bun.$`ctr namespaces rm ${ctrNamespace}`.nothrow().quiet();
-      await Bun.$`ip link del ${bridge}`.nothrow().quiet();
-      await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
+      await removeNodeLeftovers(bridge, ctrNamespace);
     }
     await server?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });

@@ -23,6 +23,19 @@ export interface ServerWithAgent {
   stop(cleanup?: (server: TestServer) => Promise<void>): Promise<void>;
 }
 
+/**
+ * What a test's node leaves on the host once its pods are gone: its pod bridge
+ * and that bridge's nft table, and (containerd) its namespace with the test image.
+ */
+export async function removeNodeLeftovers(bridge: string, ctrNamespace?: string): Promise<void> {
+  if (ctrNamespace) {
+    await Bun.$`ctr -n ${ctrNamespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
+    await Bun.$`ctr namespaces rm ${ctrNamespace}`.nothrow().quiet();
+  }
+  await Bun.$`ip link del ${bridge}`.nothrow().quiet();
+  await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
+}
+
 /** `tag` (a few letters) keeps the bridge name within 15 characters and the names apart between test files. */
 export async function startServerWithAgent(tag: string, opts: { waitReady?: boolean } = {}): Promise<ServerWithAgent> {
   const node = `${tag}-${process.pid}`;
@@ -32,10 +45,7 @@ export async function startServerWithAgent(tag: string, opts: { waitReady?: bool
   const server = await startTestServer(undefined, { nodeGracePeriodMs: 60_000 });
   const dataDir = mkdtempSync(join(tmpdir(), `tug-${tag}-agent-`));
   const removeAll = async () => {
-    await Bun.$`ctr -n ${ctrNamespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-    await Bun.$`ctr namespaces rm ${ctrNamespace}`.nothrow().quiet();
-    await Bun.$`ip link del ${bridge}`.nothrow().quiet();
-    await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
+    await removeNodeLeftovers(bridge, ctrNamespace);
     rmSync(dataDir, { recursive: true, force: true });
     await server.cleanup();
   };

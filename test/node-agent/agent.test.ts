@@ -12,6 +12,7 @@ import { buildBusyboxImage } from "../../node-agent/images/image-archive.ts";
 import { startTestServer, type TestServer } from "../api/harness.ts";
 import { eventually, textAt } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_DOCKER, NEED_ROOT, type Need } from "./requirements.ts";
+import { removeNodeLeftovers } from "./agent-fixture.ts";
 import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
 
 const RUNTIMES: { name: "containerd" | "docker"; needs: Need[] }[] = [
@@ -38,6 +39,7 @@ for (const rt of RUNTIMES) {
   describe.skipIf(!!skip)(`node agent on ${rt.name}`, () => {
     const node = `agent-${rt.name}-${process.pid}`;
     const ns = `agent-${rt.name}`;
+    const bridge = `tga${process.pid % 10000}${rt.name[0]}`;
     let agent: RunningAgent;
     let dataDir: string;
     let seq = 0;
@@ -52,7 +54,7 @@ for (const rt of RUNTIMES) {
         dataDir,
         runtime: rt.name,
         containerdNamespace: `tug-test-${process.pid}`,
-        bridge: `tga${process.pid % 10000}${rt.name[0]}`,
+        bridge,
         nodeStatusPeriodMs: 2000,
         log: () => undefined,
       });
@@ -77,12 +79,7 @@ for (const rt of RUNTIMES) {
       );
       expect(left.map((c) => c.id)).toEqual([]);
       await agent.stop();
-      if (rt.name === "containerd") {
-        await Bun.$`ctr -n tug-test-${process.pid} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-        await Bun.$`ctr namespaces rm tug-test-${process.pid}`.nothrow().quiet();
-      }
-      await Bun.$`ip link del tga${process.pid % 10000}${rt.name[0]!}`.nothrow().quiet();
-      await Bun.$`nft delete table ip tug-pods-tga${process.pid % 10000}${rt.name[0]!}`.nothrow().quiet();
+      await removeNodeLeftovers(bridge, rt.name === "containerd" ? `tug-test-${process.pid}` : undefined);
       rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 

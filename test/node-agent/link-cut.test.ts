@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from "../../cli/server.ts";
 import { LABEL_NODE, LABEL_POD_UID } from "../../node-agent/runtime/runtime.ts";
 import { eventually, textAt } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_ROOT, type Need } from "./requirements.ts";
+import { removeNodeLeftovers } from "./agent-fixture.ts";
 import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
 
 const NEED_IPTABLES: Need = { what: "iptables", present: () => !!Bun.which("iptables"), install: "apt-get install iptables" };
@@ -63,10 +64,7 @@ describe.skipIf(!!skip)("mesh link trouble (containerd)", () => {
     await eventually(() => agent.agent.runtime.listSandboxes({ [LABEL_NODE]: node }), (l) => l.length === 0, 30_000);
     await agent.stop();
     await server.stop();
-    await Bun.$`ctr -n ${namespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-    await Bun.$`ctr namespaces rm ${namespace}`.nothrow().quiet();
-    await Bun.$`ip link del ${bridge}`.nothrow().quiet();
-    await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
+    await removeNodeLeftovers(bridge, namespace);
     rmSync(serverDir, { recursive: true, force: true });
     rmSync(agentDir, { recursive: true, force: true });
   }, 90_000);

@@ -19,6 +19,7 @@ import { sandboxIdOf } from "../../node-agent/pods/pod-worker.ts";
 import { utsPath } from "../../node-agent/runtime/containerd/sandboxes.ts";
 import { eventually, textAt } from "../support.ts";
 import { missing, NEED_BUSYBOX, NEED_CNI, NEED_CONTAINERD, NEED_DOCKER, NEED_ROOT, type Need } from "./requirements.ts";
+import { removeNodeLeftovers } from "./agent-fixture.ts";
 import { TEST_IMAGE, TEST_PAGE, testImageTar } from "./test-image.ts";
 
 const MAIN = resolve(import.meta.dir, "../../cli/main.ts");
@@ -138,13 +139,8 @@ for (const rt of RUNTIMES) {
         for (const s of await runtime.listSandboxes({ [LABEL_NODE]: node })) await runtime.removeSandbox(s.id);
         await runtime.close();
       }
-      if (rt.name === "containerd") {
-        await Bun.$`ctr -n ${namespace} images rm --sync ${TEST_IMAGE}`.nothrow().quiet();
-        await Bun.$`ctr namespaces rm ${namespace}`.nothrow().quiet();
-      }
       await server?.stop();
-      await Bun.$`ip link del ${bridge}`.nothrow().quiet();
-      await Bun.$`nft delete table ip tug-pods-${bridge}`.nothrow().quiet();
+      await removeNodeLeftovers(bridge, rt.name === "containerd" ? namespace : undefined);
       rmSync(serverDir, { recursive: true, force: true });
       rmSync(agentDir, { recursive: true, force: true });
     }, 60_000);
